@@ -1,0 +1,24 @@
+# Two commands do all the set-up on a fresh machine:
+#   make serve   - install, build the index from seeds/ (first time), serve the chat
+#   make test    - install (Python packages and Debian's chromium), run every test
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: install serve test chromium
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+serve: install
+	$(PY) -m qa serve
+
+test: install chromium
+	$(PY) -m pytest
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
