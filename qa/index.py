@@ -1,0 +1,267 @@
+"""Index versions on disk: build (re-embedding only changed passages), publish atomically, load.
+
+Layout: `<index_dir>/versions/<version>/` holds manifest.json, store.sqlite, vectors.npy and
+lexical/; `<index_dir>/current` is a symlink swapped in one rename once a version is complete,
+so a failed or killed build leaves the previous version in place.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from . import passages as passages_mod
+from .articles import Article, Problem
+from .config import Config
+from .embedder import Embedder
+from .lexical import Lexical
+from .store import Store, write as write_store
+from .vectors import Dense
+
+FORMAT = 1
+CURRENT = "current"
+VERSIONS = "versions"
+KEEP_VERSIONS = 3
+
+
+class IndexProblem(RuntimeError):
+    """An index that cannot be used; the message says what to run."""
+
+
+class IndexNotFound(IndexProblem):
+    """No published version yet."""
+
+
+class IndexMismatch(IndexProblem):
+    """Built with another model or settings than the ones asked for."""
+
+
+class IndexCorrupt(IndexProblem):
+    """A file of the version is missing, truncated or altered."""
+
+
+@dataclass
+class Index:
+    """A loaded, read-only version: passages and articles, vectors, lexical index."""
+
+    folder: Path
+    manifest: dict
+    store: Store
+    dense: Dense
+    lexical: Lexical
+
+    @property
+    def version(self) -> str:
+        """The published version's name."""
+        return self.manifest["version"]
+
+    def close(self) -> None:
+        """Release the database connection of this thread."""
+        self.store.close()
+
+
+def rebuild_hint(config: Config) -> str:
+    """The command that fixes an unusable index."""
+    return (f"rebuild it with: python -m qa build --index {config.index_dir} --seeds {config.seeds_dir}"
+            f" --model {config.model}")
+
+
+def current_folder(index_dir: Path) -> Path | None:
+    """The published version folder, or None before the first build."""
+    link = Path(index_dir) / CURRENT
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+@contextmanager
+def _locked(index_dir: Path) -> Iterator[None]:
+    """One writer at a time per index folder; readers never wait."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _checksum(path: Path) -> str:
+    """sha256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files(folder: Path) -> dict[str, dict]:
+    """Size and checksum of every data file, recorded in the manifest to detect damage."""
+    return {str(p.relative_to(folder)): {"size": p.stat().st_size, "sha256": _checksum(p)}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+
+def _reusable(config: Config, embedder: Embedder) -> tuple[dict[str, int], np.ndarray | None]:
+    """Hash -> row and vectors of the current version, when it was embedded by the same model."""
+    folder = current_folder(config.index_dir)
+    if folder is None:
+        return {}, None
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        if manifest["model"]["fingerprint"] != embedder.fingerprint:
+            return {}, None
+        return Store(folder / "store.sqlite").hashes(), Dense.load(folder).vectors
+    except (OSError, ValueError, KeyError):
+        return {}, None
+
+
+def _split_all(articles: list[Article], config: Config, embedder: Embedder):
+    """Passages of every article with their content hash, in vector-row order."""
+    rows = []
+    for article in articles:
+        for passage in passages_mod.split(article.id, article.text, config.target_chars,
+                                          config.max_chars, embedder.fits):
+            rows.append((passage, passages_mod.content_hash(article.title, passage.text)))
+    return rows
+
+
+def _embed(rows, titles: dict[str, str], embedder: Embedder, config: Config, progress: bool):
+    """Vectors for all rows, copying the ones whose content hash is already embedded."""
+    known, old_vectors = _reusable(config, embedder)
+    vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
+    todo = []
+    for i, (_, h) in enumerate(rows):
+        if h in known and old_vectors is not None:
+            vectors[i] = old_vectors[known[h]]
+        else:
+            todo.append(i)
+    if todo:
+        texts = [passages_mod.embedding_input(titles[rows[i][0].article_id], rows[i][0].text) for i in todo]
+        with tqdm(total=len(texts), unit="passage", desc="embedding", disable=not progress,
+                  dynamic_ncols=True) as bar:
+            vectors[todo] = embedder.encode_passages(texts, progress=bar.update)
+    return vectors, len(todo)
+
+
+def build(config: Config, articles: list[Article], embedder: Embedder,
+          problems: list[Problem] = (), progress: bool = True) -> dict:
+    """Build and publish a new version from `articles`; returns its manifest."""
+    started = time.time()
+    index_dir = Path(config.index_dir)
+    with _locked(index_dir):
+        rows = _split_all(articles, config, embedder)
+        titles = {a.id: a.title for a in articles}
+        vectors, embedded = _embed(rows, titles, embedder, config, progress)
+        version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        versions = index_dir / VERSIONS
+        versions.mkdir(parents=True, exist_ok=True)
+        work = versions / f".tmp-{version}"
+        work.mkdir()
+        try:
+            write_store(work / "store.sqlite", articles, rows)
+            Dense.write(work, vectors)
+            lexical_texts = [f"{titles[p.article_id]}\n{p.text}" for p, _ in rows]
+            Lexical.build(lexical_texts, config.bigrams).save(work / "lexical")
+            manifest = _manifest(config, embedder, version, articles, rows, embedded, problems, started)
+            manifest["files"] = _files(work)
+            (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+            _publish(index_dir, work, versions / version)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        _prune(index_dir)
+    return manifest
+
+
+def _manifest(config, embedder, version, articles, rows, embedded, problems, started) -> dict:
+    """What a loader must check and what a reader of the folder wants to know."""
+    return {
+        "format": FORMAT,
+        "version": version,
+        "model": {"name": config.model, "fingerprint": embedder.fingerprint, "dim": embedder.dim},
+        "settings": config.index_settings(),
+        "counts": {"articles": len(articles), "passages": len(rows), "embedded": embedded,
+                   "reused": len(rows) - embedded},
+        "problems": [{"source": p.source, "message": p.message} for p in problems],
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.time() - started, 2),
+    }
+
+
+def _publish(index_dir: Path, work: Path, final: Path) -> None:
+    """Make the finished folder the current version with renames only."""
+    for path in work.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
+    os.replace(work, final)
+    tmp_link = index_dir / f".{CURRENT}.tmp"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(Path(VERSIONS) / final.name, tmp_link)
+    os.replace(tmp_link, index_dir / CURRENT)
+
+
+def _prune(index_dir: Path) -> None:
+    """Keep a few recent versions (fallback after damage) and drop leftovers of killed builds."""
+    versions = index_dir / VERSIONS
+    current = current_folder(index_dir)
+    for leftover in versions.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    done = sorted((p for p in versions.iterdir() if not p.name.startswith(".")), reverse=True)
+    for old in done[KEEP_VERSIONS:]:
+        if old != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _verify(folder: Path, manifest: dict) -> None:
+    """Refuse a version whose files differ from what its manifest recorded."""
+    for name, meta in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexCorrupt(f"index file {path} is missing")
+        if path.stat().st_size != meta["size"] or _checksum(path) != meta["sha256"]:
+            raise IndexCorrupt(f"index file {path} is damaged (size or checksum differs from the manifest)")
+
+
+def _check(manifest: dict, config: Config, embedder: Embedder | None, folder: Path) -> None:
+    """Refuse an index built with another format, model or settings, saying how to rebuild."""
+    if manifest.get("format") != FORMAT:
+        raise IndexMismatch(f"index at {folder} has format {manifest.get('format')}, this program "
+                            f"reads format {FORMAT}; {rebuild_hint(config)}")
+    built = manifest["model"]
+    if built["name"] != config.model or (embedder and built["fingerprint"] != embedder.fingerprint):
+        raise IndexMismatch(f"index at {folder} was built with model {built['name']} "
+                            f"(fingerprint {built['fingerprint']}), not {config.model}"
+                            f"{' (fingerprint ' + embedder.fingerprint + ')' if embedder else ''}; "
+                            f"{rebuild_hint(config)}")
+    if manifest["settings"] != config.index_settings():
+        raise IndexMismatch(f"index at {folder} was built with settings {manifest['settings']}, "
+                            f"not {config.index_settings()}; {rebuild_hint(config)}")
+
+
+def load(config: Config, embedder: Embedder | None = None, verify: bool = True) -> Index:
+    """Open the current version after checking it fits this model and these settings."""
+    folder = current_folder(config.index_dir)
+    if folder is None:
+        raise IndexNotFound(f"no index in {config.index_dir}; build one with: python -m qa build "
+                            f"--index {config.index_dir} --seeds {config.seeds_dir}")
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"index manifest {folder / 'manifest.json'} is unreadable: {exc}") from exc
+    _check(manifest, config, embedder, folder)
+    if verify:
+        _verify(folder, manifest)
+    lexical = Lexical.load(folder / "lexical", config.bigrams)
+    return Index(folder, manifest, Store(folder / "store.sqlite"), Dense.load(folder), lexical)

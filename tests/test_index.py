@@ -1,0 +1,143 @@
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+
+from qa import index as index_mod
+from qa.articles import load_folder
+from qa.cli import build_from_folder
+
+from conftest import ROOT
+
+
+def test_manifest_records_model_settings_counts_and_version(seed_config, embedder):
+    index = index_mod.load(seed_config, embedder)
+    m = index.manifest
+    assert m["format"] == index_mod.FORMAT
+    assert m["model"] == {"name": seed_config.model, "fingerprint": embedder.fingerprint, "dim": 384}
+    assert m["settings"] == seed_config.index_settings()
+    assert m["counts"]["articles"] == 5 and m["counts"]["passages"] == len(index.dense) > 5
+    assert m["built_at"] and m["version"] == index.version
+    assert set(m["files"]) >= {"store.sqlite", "vectors.npy"}
+
+
+def test_missing_index_says_how_to_build(fresh_config):
+    with pytest.raises(index_mod.IndexNotFound, match="python -m qa build"):
+        index_mod.load(fresh_config)
+
+
+def test_other_model_is_refused_with_rebuild_command(seed_config, embedder):
+    other = replace(seed_config, model="intfloat/multilingual-e5-base")
+    with pytest.raises(index_mod.IndexMismatch, match="rebuild it with: python -m qa build .*--model "
+                                                      "intfloat/multilingual-e5-base"):
+        index_mod.load(other)
+
+
+def test_other_settings_are_refused(seed_config):
+    with pytest.raises(index_mod.IndexMismatch, match="settings"):
+        index_mod.load(replace(seed_config, target_chars=900))
+
+
+def test_other_weights_are_refused(seed_config, embedder, monkeypatch):
+    monkeypatch.setattr(embedder, "fingerprint", "0000000000000000")
+    with pytest.raises(index_mod.IndexMismatch, match="fingerprint"):
+        index_mod.load(seed_config, embedder)
+
+
+def test_rebuild_reembeds_only_the_changed_article(fresh_config, embedder, seeds_copy):
+    config = replace(fresh_config, seeds_dir=seeds_copy)
+    first = build_from_folder(config, embedder, progress=False)
+    assert first["counts"]["embedded"] == first["counts"]["passages"]
+    path = seeds_copy / "001_c3d5175d572a1b4d.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("Sáng 26.1", "Sáng ngày 26.1"), encoding="utf-8")
+    changed = [p for p in index_mod.load(config).store.article_passages("001_c3d5175d572a1b4d")]
+    before = embedder.encoded
+    second = build_from_folder(config, embedder, progress=False)
+    assert embedder.encoded - before == second["counts"]["embedded"]
+    assert 0 < second["counts"]["embedded"] <= len(changed)
+    assert second["counts"]["reused"] == second["counts"]["passages"] - second["counts"]["embedded"]
+    before = embedder.encoded
+    third = build_from_folder(config, embedder, progress=False)
+    assert embedder.encoded == before and third["counts"]["embedded"] == 0
+
+
+def test_damaged_file_is_refused_naming_it(fresh_config, embedder):
+    build_from_folder(fresh_config, embedder, progress=False)
+    vectors = index_mod.current_folder(fresh_config.index_dir) / "vectors.npy"
+    data = vectors.read_bytes()
+    vectors.write_bytes(data[: len(data) // 2])
+    with pytest.raises(index_mod.IndexCorrupt, match="vectors.npy"):
+        index_mod.load(fresh_config, embedder)
+
+
+def test_old_versions_are_pruned(fresh_config, embedder):
+    for _ in range(index_mod.KEEP_VERSIONS + 2):
+        build_from_folder(fresh_config, embedder, progress=False)
+    versions = list((fresh_config.index_dir / index_mod.VERSIONS).iterdir())
+    assert len(versions) == index_mod.KEEP_VERSIONS
+    assert index_mod.current_folder(fresh_config.index_dir) in versions
+
+
+def _many_articles(folder, copies: int) -> None:
+    """Enough distinct text that embedding takes several seconds."""
+    articles, _ = load_folder(ROOT / "seeds")
+    folder.mkdir()
+    for n in range(copies):
+        for a in articles:
+            body = a.text.replace("Tỉnh ủy", f"Tỉnh ủy {n}")
+            (folder / f"{a.id}_{n}.txt").write_text(f"{a.title} {n}\n\n{body}", encoding="utf-8")
+
+
+def test_killed_build_leaves_the_previous_version(fresh_config, embedder, tmp_path):
+    build_from_folder(fresh_config, embedder, progress=False)
+    before = index_mod.load(fresh_config, embedder).version
+    big = tmp_path / "big"
+    _many_articles(big, 6)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QA_MODEL_CACHE=str(fresh_config.model_cache))
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "build", "--index", str(fresh_config.index_dir),
+                             "--seeds", str(big)], stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    seen = b""
+    deadline = time.time() + 120
+    while b"passage/s" not in seen and time.time() < deadline:
+        seen += proc.stderr.read1(4096)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert b"passage/s" in seen, seen[-500:]
+    survived = index_mod.load(fresh_config, embedder)
+    assert survived.version == before and survived.manifest["counts"]["articles"] == 5
+    rerun = build_from_folder(replace(fresh_config, seeds_dir=big), embedder, progress=False)
+    assert rerun["counts"]["articles"] == 30
+    assert index_mod.load(fresh_config, embedder).version == rerun["version"]
+    assert not list((fresh_config.index_dir / index_mod.VERSIONS).glob(".tmp-*"))
+
+
+def test_failed_build_leaves_the_previous_version(fresh_config, embedder, monkeypatch):
+    build_from_folder(fresh_config, embedder, progress=False)
+    before = index_mod.load(fresh_config, embedder).version
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(index_mod.Dense, "write", broken)
+    with pytest.raises(OSError, match="disk full"):
+        build_from_folder(fresh_config, embedder, progress=False)
+    assert index_mod.load(fresh_config, embedder).version == before
+    assert not list((fresh_config.index_dir / index_mod.VERSIONS).glob(".tmp-*"))
+
+
+def test_store_offsets_match_article_text(seed_config):
+    index = index_mod.load(seed_config)
+    for summary in index.store.summaries():
+        article = index.store.article(summary["id"])
+        passages = index.store.article_passages(summary["id"])
+        assert len(passages) == summary["passages"] > 0
+        for p in passages:
+            assert article.text[p["start"]:p["end"]] == p["text"]
+    manifest = json.loads((index.folder / "manifest.json").read_text())
+    assert manifest["counts"]["passages"] == sum(s["passages"] for s in index.store.summaries())

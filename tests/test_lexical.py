@@ -1,0 +1,51 @@
+import numpy as np
+
+from qa.lexical import Lexical, document_tokens, query_tokens
+
+DOCS = ["Ban Thường vụ Tỉnh uỷ họp về Chỉ thị 35-CT/TW", "Đội tuyển bóng đá thắng trận", "Thời tiết Hà Nội hôm nay mưa"]
+
+
+def test_question_without_diacritics_matches():
+    lexical = Lexical.build(DOCS)
+    assert int(np.argmax(lexical.scores("chi thi 35 tinh uy"))) == 0
+    assert int(np.argmax(lexical.scores("bong da"))) == 1
+
+
+def test_both_tone_placements_match_each_other():
+    lexical = Lexical.build(DOCS)
+    assert lexical.scores("Tỉnh ủy")[0] > 0
+    assert lexical.scores("Tỉnh ủy")[0] == lexical.scores("Tỉnh uỷ")[0]
+
+
+def test_exact_spelling_outranks_a_folded_collision():
+    lexical = Lexical.build(["tình hình kinh tế", "tỉnh ủy họp"])
+    scores = lexical.scores("tỉnh")
+    assert scores[1] > 0 and scores[0] == 0
+    folded = lexical.scores("tinh")
+    assert folded[0] > 0 and folded[1] > 0
+
+
+def test_word_pairs_reward_phrases():
+    lexical = Lexical.build(["đại hội đảng bộ", "đảng hội đại bộ"])
+    scores = lexical.scores("đại hội")
+    assert scores[0] > scores[1] > 0
+
+
+def test_unknown_or_empty_question_scores_zero():
+    lexical = Lexical.build(DOCS)
+    assert not lexical.scores("xyzzy").any()
+    assert not lexical.scores("   ").any()
+
+
+def test_tokens():
+    assert document_tokens("Tỉnh uỷ") == ["tinh", "tỉnh", "uy", "ủy", "tinh_uy", "tỉnh_ủy"]
+    assert query_tokens("tinh uy") == ["tinh", "uy", "tinh_uy"]
+    assert query_tokens("về tỉnh") == ["về", "tỉnh", "về_tỉnh"]
+    assert query_tokens("ve tỉnh") == ["ve", "tỉnh", "ve_tinh"]
+
+
+def test_save_and_load(tmp_path):
+    lexical = Lexical.build(DOCS)
+    lexical.save(tmp_path / "lex")
+    again = Lexical.load(tmp_path / "lex")
+    assert np.allclose(again.scores("chi thi 35"), lexical.scores("chi thi 35"))
