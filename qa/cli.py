@@ -1,0 +1,139 @@
+"""Command line: `python -m qa build|ask|eval|serve …`, thin wrappers over the library functions."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import articles as articles_mod
+from . import eval as eval_mod
+from . import index as index_mod
+from .config import Config
+from .retrieve import MODES
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+def _embedder(config: Config):
+    """The model named by the configuration, loaded once per command."""
+    from .embedder import Embedder
+
+    return Embedder(config.model, config.model_cache, config.threads or None)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    """Environment first, then whatever options this command has."""
+    options = {name: getattr(args, name, None) for name in ("index_dir", "seeds_dir", "model", "mode",
+                                                             "host", "port", "workers")}
+    return Config.from_env(**options)
+
+
+def build_from_folder(config: Config, embedder=None, progress: bool = True) -> dict:
+    """Load the seed folder, report skipped files on stderr, build and publish the index."""
+    found, problems = articles_mod.load_folder(config.seeds_dir)
+    for problem in problems:
+        print(f"warning: {problem.message}", file=sys.stderr)
+    if not found:
+        raise UsageError(f"no usable article in {config.seeds_dir}; nothing to index")
+    return index_mod.build(config, found, embedder or _embedder(config), problems, progress)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the index from a folder of articles."""
+    config = _config(args)
+    manifest = build_from_folder(config)
+    counts = manifest["counts"]
+    print(f"index {manifest['version']} in {config.index_dir}: {counts['articles']} articles, "
+          f"{counts['passages']} passages ({counts['embedded']} embedded, {counts['reused']} reused) "
+          f"in {manifest['build_seconds']} s")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Print the best passages for one question."""
+    question = args.question.strip()
+    if not question:
+        raise UsageError("the question is empty")
+    from .service import Service
+
+    found, took = Service(_config(args)).timed_search(question, args.k)
+    if args.json:
+        print(json.dumps({"question": question, "passages": found, "took_ms": round(took, 1)},
+                         ensure_ascii=False, indent=2))
+        return 0
+    for hit in found:
+        print(f"{hit['rank']}. [{hit['score']:.3f}] {hit['article_id']} — {hit['title']}")
+        print(f"   {' '.join(hit['text'].split())[:300]}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score retrieval on a benchmark folder and print the metrics."""
+    from .service import Service
+
+    bench = Path(args.bench)
+    articles, questions = eval_mod.load_benchmark(bench)
+    if args.limit:
+        questions = questions[:args.limit]
+    index_dir = args.index_dir or Path(Config.from_env().index_dir) / "eval" / bench.name
+    config = Config.from_env(index_dir=index_dir, model=args.model)
+    embedder = _embedder(config)
+    index_mod.build(config, articles, embedder, progress=not args.json)
+    service = Service(config, embedder)
+    ranks, times = [], []
+    for q in questions:
+        found, took = service.timed_search(q.text, 10, args.mode)
+        ranks.append(eval_mod.gold_rank(found, q))
+        times.append(took)
+    metrics = {"benchmark": bench.name, "mode": args.mode, **eval_mod.retrieval_metrics(ranks, times)}
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """All commands and their options (README lists the same)."""
+    top = argparse.ArgumentParser(prog="python -m qa", description="Question answering over news articles.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        p.add_argument("--index", dest="index_dir", type=Path, help="index folder (QA_INDEX_DIR, default index/)")
+        p.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
+        return p
+
+    b = command("build", cmd_build, "build or update the index from a folder of articles")
+    b.add_argument("--seeds", dest="seeds_dir", type=Path, help="article folder (QA_SEEDS_DIR, default seeds/)")
+    a = command("ask", cmd_ask, "print the best passages for a question")
+    a.add_argument("question")
+    a.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    a.add_argument("--json", action="store_true", help="print JSON")
+    a.add_argument("--mode", choices=MODES, help="retrieval mode (QA_MODE, default hybrid)")
+    e = command("eval", cmd_eval, "retrieval metrics on a benchmark folder")
+    e.add_argument("bench", help="folder with paragraphs.jsonl and questions.jsonl")
+    e.add_argument("--mode", choices=MODES, default="hybrid")
+    e.add_argument("--limit", type=int, help="only the first N questions")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; known failures print one line and exit non-zero."""
+    args = parser().parse_args(argv)
+    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:
+        print("error: -k must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (UsageError, articles_mod.ArticleError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except index_mod.IndexProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3

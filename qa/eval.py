@@ -1,0 +1,56 @@
+"""Retrieval benchmarks: every paragraph indexed as an article, every question scored by rank."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .articles import Article
+from .text import tidy
+
+CUTOFFS = (1, 5, 10)
+
+
+@dataclass
+class Question:
+    """A benchmark question and the paragraph (article) that answers it."""
+
+    id: str
+    text: str
+    paragraph_id: str
+    answers: list[str]
+
+
+def _jsonl(path: Path) -> list[dict]:
+    """Records of a JSON-lines file, with a clear error for a missing file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"benchmark file {path} is missing (expected paragraphs.jsonl and questions.jsonl)")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_benchmark(folder: Path) -> tuple[list[Article], list[Question]]:
+    """Paragraphs as articles (title without underscores) and the questions about them."""
+    folder = Path(folder)
+    paragraphs = _jsonl(folder / "paragraphs.jsonl")
+    articles = [Article(id=str(p["id"]), title=tidy(p.get("title", "").replace("_", " ")),
+                        text=tidy(p["text"]), source=str(folder / "paragraphs.jsonl")) for p in paragraphs]
+    questions = [Question(str(q["id"]), q["question"], str(q["paragraph_id"]), list(q.get("answers", [])))
+                 for q in _jsonl(folder / "questions.jsonl")]
+    return articles, questions
+
+
+def gold_rank(results: list[dict], question: Question) -> int | None:
+    """1-based rank of the first passage from the question's paragraph, None if absent."""
+    return next((r["rank"] for r in results if r["article_id"] == question.paragraph_id), None)
+
+
+def retrieval_metrics(ranks: list[int | None], latencies_ms: list[float]) -> dict:
+    """R@1/5/10, MRR@10 and median latency."""
+    r = np.array([x if x is not None else 10**9 for x in ranks], dtype=float)
+    out = {f"R@{k}": float((r <= k).mean()) for k in CUTOFFS}
+    out["MRR@10"] = float(np.where(r <= 10, 1.0 / r, 0.0).mean())
+    out["latency_p50_ms"] = float(np.percentile(latencies_ms, 50))
+    out["questions"] = len(ranks)
+    return out
