@@ -79,6 +79,7 @@ class Article:
     url: str | None = None
     captions: list[str] = field(default_factory=list)
     source: str = ""
+    language: str | None = None
 
 
 @dataclass
