@@ -64,6 +64,11 @@ def fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _unit(vector: np.ndarray) -> np.ndarray:
+    """Scale to length 1 so inner product is cosine."""
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
 class Embedder:
     """Loads the model once; encodes questions and passages with the right prompts."""
 
@@ -84,6 +89,8 @@ class Embedder:
         if not self.model.prompts.get("query") and "e5" in name.lower():
             self.model.prompts.update(E5_PROMPTS)
         self.dim = self.model.get_embedding_dimension()
+        prompts = self.model.prompts
+        self.passage_prompt = next((prompts[k] for k in ("document", "passage", "corpus") if k in prompts), "")
         self.max_tokens = self.model.max_seq_length
         self.encoded = 0
 
@@ -92,18 +99,44 @@ class Embedder:
         return self.model.encode_query(list(texts), normalize_embeddings=True,
                                        convert_to_numpy=True).astype(np.float32)
 
-    def encode_passages(self, texts: list[str], batch_size: int = 32, progress=None) -> np.ndarray:
-        """Normalised float32 vectors for passages; `progress` is called with each batch's size."""
+    def encode_passages(self, texts: list[str], spans: list[list[tuple[int, int]]] | None = None,
+                        batch_size: int = 32, progress=None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors, and one vector per character span of each text (its sentences).
+
+        Span vectors are mean-pooled from the passage's own token embeddings ("late chunking"):
+        sentence-level similarity without running the model again.
+        """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        span_vectors: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         order = np.argsort([-len(t) for t in texts], kind="stable")
         for start in range(0, len(texts), batch_size):
             rows = order[start:start + batch_size]
-            out[rows] = self.model.encode_document([texts[i] for i in rows], batch_size=batch_size,
-                                                   normalize_embeddings=True, convert_to_numpy=True)
+            batch = [texts[i] for i in rows]
+            encoded = self.model.encode_document(batch, batch_size=batch_size, output_value=None)
+            for i, text, result in zip(rows, batch, encoded):
+                out[i] = _unit(result["sentence_embedding"].float().numpy())
+                if spans is not None:
+                    tokens = result["token_embeddings"][result["attention_mask"].bool()].float().numpy()
+                    span_vectors[i] = self._pool_spans(text, spans[i], tokens, out[i])
             self.encoded += len(rows)
             if progress:
                 progress(len(rows))
-        return out
+        return out, span_vectors
+
+    def _pool_spans(self, text: str, spans: list[tuple[int, int]], tokens: np.ndarray,
+                    fallback: np.ndarray) -> np.ndarray:
+        """Mean of the token embeddings inside each span (the passage vector if truncation cut it off)."""
+        shift = len(self.passage_prompt)
+        offsets = self.model.tokenizer(self.passage_prompt + text, return_offsets_mapping=True, truncation=True,
+                                       max_length=tokens.shape[0])["offset_mapping"]
+        starts = np.array([a for a, b in offsets])
+        ends = np.array([b for a, b in offsets])
+        real = ends > starts
+        pooled = np.empty((len(spans), self.dim), dtype=np.float32)
+        for j, (a, b) in enumerate(spans):
+            inside = real & (starts >= a + shift) & (ends <= b + shift)
+            pooled[j] = _unit(tokens[inside].mean(axis=0)) if inside.any() else fallback
+        return pooled
 
     def fits(self, text: str, reserve: int = 64) -> bool:
         """Whether `text` plus a title/prompt budget stays within the model's token limit."""

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,15 +23,16 @@ from typing import Iterator
 import numpy as np
 from tqdm import tqdm
 
+from . import lang
 from . import passages as passages_mod
 from .articles import Article, Problem
 from .config import Config
 from .embedder import Embedder
 from .lexical import Lexical
-from .store import Store, write as write_store
+from .store import Entry, Store, write as write_store
 from .vectors import Dense
 
-FORMAT = 1
+FORMAT = 3
 CURRENT = "current"
 VERSIONS = "versions"
 KEEP_VERSIONS = 3
@@ -111,46 +113,68 @@ def _files(folder: Path) -> dict[str, dict]:
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"}
 
 
-def _reusable(config: Config, embedder: Embedder) -> tuple[dict[str, int], np.ndarray | None]:
-    """Hash -> row and vectors of the current version, when it was embedded by the same model."""
+@dataclass
+class _Previous:
+    """What the current version can lend a new build: vectors by content hash."""
+
+    known: dict[str, tuple[int, range]]
+    dense: Dense | None
+
+
+def _reusable(config: Config, embedder: Embedder) -> _Previous:
+    """The current version's vectors, when it was embedded by the same model."""
     folder = current_folder(config.index_dir)
     if folder is None:
-        return {}, None
+        return _Previous({}, None)
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
-        if manifest["model"]["fingerprint"] != embedder.fingerprint:
-            return {}, None
-        return Store(folder / "store.sqlite").hashes(), Dense.load(folder).vectors
-    except (OSError, ValueError, KeyError):
-        return {}, None
+        if manifest["format"] != FORMAT or manifest["model"]["fingerprint"] != embedder.fingerprint:
+            return _Previous({}, None)
+        return _Previous(Store(folder / "store.sqlite").hashes(), Dense.load(folder))
+    except (OSError, ValueError, KeyError, sqlite3.Error):
+        return _Previous({}, None)
 
 
-def _split_all(articles: list[Article], config: Config, embedder: Embedder):
-    """Passages of every article with their content hash, in vector-row order."""
-    rows = []
+def _split_all(articles: list[Article], config: Config, embedder: Embedder) -> list[Entry]:
+    """Passages of every article with their content hash and sentences, in vector-row order."""
+    entries = []
     for article in articles:
         for passage in passages_mod.split(article.id, article.text, config.target_chars,
                                           config.max_chars, embedder.fits):
-            rows.append((passage, passages_mod.content_hash(article.title, passage.text)))
-    return rows
+            entries.append(Entry(passage, passages_mod.content_hash(article.title, passage.text),
+                                 passages_mod.sentence_spans(passage.text)))
+    return entries
 
 
-def _embed(rows, titles: dict[str, str], embedder: Embedder, config: Config, progress: bool):
-    """Vectors for all rows, copying the ones whose content hash is already embedded."""
-    known, old_vectors = _reusable(config, embedder)
-    vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
+def _embed(entries: list[Entry], titles: dict[str, str], embedder: Embedder, config: Config,
+           progress: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """Passage and sentence vectors, copying those whose content hash is already embedded."""
+    previous = _reusable(config, embedder)
+    vectors = np.zeros((len(entries), embedder.dim), dtype=np.float32)
+    sentences: list[np.ndarray] = [np.zeros((0, embedder.dim), np.float32)] * len(entries)
     todo = []
-    for i, (_, h) in enumerate(rows):
-        if h in known and old_vectors is not None:
-            vectors[i] = old_vectors[known[h]]
+    for i, entry in enumerate(entries):
+        if entry.hash in previous.known and previous.dense is not None:
+            row, sentence_rows = previous.known[entry.hash]
+            vectors[i] = previous.dense.vectors[row]
+            sentences[i] = previous.dense.sentence_vectors[sentence_rows.start:sentence_rows.stop]
         else:
             todo.append(i)
     if todo:
-        texts = [passages_mod.embedding_input(titles[rows[i][0].article_id], rows[i][0].text) for i in todo]
+        texts, spans = [], []
+        for i in todo:
+            title = titles[entries[i].passage.article_id]
+            text = passages_mod.embedding_input(title, entries[i].passage.text)
+            shift = len(text) - len(entries[i].passage.text)
+            texts.append(text)
+            spans.append([(a + shift, b + shift) for a, b in entries[i].spans])
         with tqdm(total=len(texts), unit="passage", desc="embedding", disable=not progress,
                   dynamic_ncols=True) as bar:
-            vectors[todo] = embedder.encode_passages(texts, progress=bar.update)
-    return vectors, len(todo)
+            new_vectors, new_sentences = embedder.encode_passages(texts, spans, progress=bar.update)
+        vectors[todo] = new_vectors
+        for i, block in zip(todo, new_sentences):
+            sentences[i] = block
+    return vectors, np.concatenate(sentences) if sentences else np.zeros((0, embedder.dim)), len(todo)
 
 
 def build(config: Config, articles: list[Article], embedder: Embedder,
@@ -159,20 +183,22 @@ def build(config: Config, articles: list[Article], embedder: Embedder,
     started = time.time()
     index_dir = Path(config.index_dir)
     with _locked(index_dir):
-        rows = _split_all(articles, config, embedder)
+        for article in articles:
+            article.language = article.language or lang.detect(f"{article.title}\n{article.text[:600]}")
+        entries = _split_all(articles, config, embedder)
         titles = {a.id: a.title for a in articles}
-        vectors, embedded = _embed(rows, titles, embedder, config, progress)
+        vectors, sentence_vectors, embedded = _embed(entries, titles, embedder, config, progress)
         version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
         versions = index_dir / VERSIONS
         versions.mkdir(parents=True, exist_ok=True)
         work = versions / f".tmp-{version}"
         work.mkdir()
         try:
-            write_store(work / "store.sqlite", articles, rows)
-            Dense.write(work, vectors)
-            lexical_texts = [f"{titles[p.article_id]}\n{p.text}" for p, _ in rows]
+            write_store(work / "store.sqlite", articles, entries)
+            Dense.write(work, vectors, sentence_vectors)
+            lexical_texts = [f"{titles[e.passage.article_id]}\n{e.passage.text}" for e in entries]
             Lexical.build(lexical_texts, config.bigrams).save(work / "lexical")
-            manifest = _manifest(config, embedder, version, articles, rows, embedded, problems, started)
+            manifest = _manifest(config, embedder, version, articles, entries, embedded, problems, started)
             manifest["files"] = _files(work)
             (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
             _publish(index_dir, work, versions / version)
@@ -183,15 +209,15 @@ def build(config: Config, articles: list[Article], embedder: Embedder,
     return manifest
 
 
-def _manifest(config, embedder, version, articles, rows, embedded, problems, started) -> dict:
+def _manifest(config, embedder, version, articles, entries, embedded, problems, started) -> dict:
     """What a loader must check and what a reader of the folder wants to know."""
     return {
         "format": FORMAT,
         "version": version,
         "model": {"name": config.model, "fingerprint": embedder.fingerprint, "dim": embedder.dim},
         "settings": config.index_settings(),
-        "counts": {"articles": len(articles), "passages": len(rows), "embedded": embedded,
-                   "reused": len(rows) - embedded},
+        "counts": {"articles": len(articles), "passages": len(entries), "embedded": embedded,
+                   "reused": len(entries) - embedded, "sentences": sum(len(e.spans) for e in entries)},
         "problems": [{"source": p.source, "message": p.message} for p in problems],
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.time() - started, 2),

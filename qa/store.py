@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -12,27 +13,45 @@ from .passages import Passage
 
 SCHEMA = """
 CREATE TABLE articles (id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, date TEXT,
-                       author TEXT, url TEXT, captions TEXT NOT NULL, source TEXT NOT NULL);
+                       author TEXT, url TEXT, captions TEXT NOT NULL, source TEXT NOT NULL, language TEXT);
 CREATE TABLE passages (row INTEGER PRIMARY KEY, article_id TEXT NOT NULL, idx INTEGER NOT NULL,
-                       start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL);
+                       start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL,
+                       first_sentence INTEGER NOT NULL, sentences INTEGER NOT NULL);
 CREATE INDEX passages_by_article ON passages (article_id, idx);
+CREATE TABLE sentences (row INTEGER PRIMARY KEY, passage_row INTEGER NOT NULL, start INTEGER NOT NULL,
+                        end INTEGER NOT NULL);
 """
-_PASSAGE = ("SELECT p.row, p.article_id, p.idx, p.start, p.end, p.hash, a.title, a.date, "
-            "substr(a.text, p.start + 1, p.end - p.start) FROM passages p JOIN articles a ON a.id = p.article_id")
-_ARTICLE_FIELDS = ("id", "title", "text", "date", "author", "url", "captions", "source")
+_PASSAGE = ("SELECT p.row, p.article_id, p.idx, p.start, p.end, p.hash, p.first_sentence, p.sentences, a.title, "
+            "a.date, a.language, substr(a.text, p.start + 1, p.end - p.start) "
+            "FROM passages p JOIN articles a ON a.id = p.article_id")
+_ARTICLE_FIELDS = ("id", "title", "text", "date", "author", "url", "captions", "source", "language")
 
 
-def write(path: Path, articles: Iterable[Article], passages: Iterable[tuple[Passage, str]]) -> None:
-    """Create a new store file; passage rows are numbered in the order given (the vector order)."""
+@dataclass
+class Entry:
+    """A passage to store: its content hash and its sentences' spans inside the passage text."""
+
+    passage: Passage
+    hash: str
+    spans: list[tuple[int, int]]
+
+
+def write(path: Path, articles: Iterable[Article], entries: list[Entry]) -> None:
+    """Create a new store file; passage rows follow the vector order, sentence rows the sentence vectors."""
     con = sqlite3.connect(path)
     try:
         con.executescript(SCHEMA)
-        con.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        con.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         ((a.id, a.title, a.text, a.date, a.author, a.url, json.dumps(a.captions,
-                          ensure_ascii=False), a.source) for a in articles))
-        con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)",
-                        ((row, p.article_id, p.index, p.start, p.end, h)
-                         for row, (p, h) in enumerate(passages)))
+                          ensure_ascii=False), a.source, a.language) for a in articles))
+        first = 0
+        for row, e in enumerate(entries):
+            p = e.passage
+            con.execute("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (row, p.article_id, p.index, p.start, p.end, e.hash, first, len(e.spans)))
+            con.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?)",
+                            ((first + j, row, p.start + a, p.start + b) for j, (a, b) in enumerate(e.spans)))
+            first += len(e.spans)
         con.commit()
     finally:
         con.close()
@@ -40,9 +59,10 @@ def write(path: Path, articles: Iterable[Article], passages: Iterable[tuple[Pass
 
 def _passage(r: tuple) -> dict:
     """A passage row as the API and answer code use it."""
-    row, article_id, idx, start, end, hash_, title, date, text = r
+    row, article_id, idx, start, end, hash_, first, count, title, date, language, text = r
     return dict(row=row, id=f"{article_id}:{idx}", article_id=article_id, index=idx, start=start,
-                end=end, hash=hash_, title=title, date=date, text=text)
+                end=end, hash=hash_, sentences=range(first, first + count), title=title, date=date,
+                language=language, text=text)
 
 
 class Store:
@@ -76,6 +96,12 @@ class Store:
         return [_passage(r) for r in self.con.execute(f"{_PASSAGE} WHERE p.article_id = ? ORDER BY p.idx",
                                                       (article_id,))]
 
+    def texts(self, article_ids: list[str]) -> dict[str, str]:
+        """Title and text of some articles, for checks that need more than a passage."""
+        marks = ",".join("?" * len(article_ids))
+        return {i: f"{t}\n{x}" for i, t, x in self.con.execute(
+            f"SELECT id, title, text FROM articles WHERE id IN ({marks})", list(article_ids))}
+
     def article(self, article_id: str) -> Article | None:
         """The whole cleaned article, or None."""
         r = self.con.execute(f"SELECT {', '.join(_ARTICLE_FIELDS)} FROM articles WHERE id = ?",
@@ -89,14 +115,20 @@ class Store:
 
     def summaries(self) -> list[dict]:
         """Id, title, date, author and passage count of every article, without the text."""
-        sql = ("SELECT a.id, a.title, a.date, a.author, a.url, count(p.row) FROM articles a "
+        sql = ("SELECT a.id, a.title, a.date, a.author, a.url, a.language, count(p.row) FROM articles a "
                "LEFT JOIN passages p ON p.article_id = a.id GROUP BY a.id ORDER BY a.id")
-        return [dict(id=i, title=t, date=d, author=au, url=u, passages=n)
-                for i, t, d, au, u, n in self.con.execute(sql)]
+        return [dict(id=i, title=t, date=d, author=au, url=u, language=lang, passages=n)
+                for i, t, d, au, u, lang, n in self.con.execute(sql)]
 
-    def hashes(self) -> dict[str, int]:
-        """Content hash -> vector row, to reuse embeddings across builds."""
-        return {h: row for row, h in self.con.execute("SELECT row, hash FROM passages")}
+    def sentence_spans(self, rows: range) -> list[tuple[int, int]]:
+        """Article offsets of sentences by sentence row."""
+        return [(a, b) for a, b in self.con.execute("SELECT start, end FROM sentences WHERE row >= ? AND row < ? "
+                                                    "ORDER BY row", (rows.start, rows.stop))]
+
+    def hashes(self) -> dict[str, tuple[int, range]]:
+        """Content hash -> vector row and sentence rows, to reuse embeddings across builds."""
+        return {h: (row, range(first, first + n))
+                for row, h, first, n in self.con.execute("SELECT row, hash, first_sentence, sentences FROM passages")}
 
     def close(self) -> None:
         """Close this thread's connection."""

@@ -7,23 +7,26 @@ import faiss
 import numpy as np
 
 VECTORS = "vectors.npy"
+SENTENCE_VECTORS = "sentence_vectors.npy"
 
 
 class Dense:
-    """Exact inner-product search over a memory-mapped matrix (shared by every worker)."""
+    """Exact inner-product search over memory-mapped matrices (shared by every worker)."""
 
-    def __init__(self, vectors: np.ndarray):
+    def __init__(self, vectors: np.ndarray, sentence_vectors: np.ndarray):
         self.vectors = vectors
+        self.sentence_vectors = sentence_vectors
 
     @staticmethod
-    def write(folder: Path, vectors: np.ndarray) -> None:
-        """Store the matrix; it is also what later builds reuse instead of re-embedding."""
+    def write(folder: Path, vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+        """Store passage vectors (float32) and sentence vectors (float16, used only to pick answers)."""
         np.save(folder / VECTORS, np.ascontiguousarray(vectors, dtype=np.float32))
+        np.save(folder / SENTENCE_VECTORS, np.ascontiguousarray(sentence_vectors, dtype=np.float16))
 
     @classmethod
     def load(cls, folder: Path) -> "Dense":
-        """Map the stored matrix without reading it into each process."""
-        return cls(np.load(folder / VECTORS, mmap_mode="r"))
+        """Map the stored matrices without reading them into each process."""
+        return cls(np.load(folder / VECTORS, mmap_mode="r"), np.load(folder / SENTENCE_VECTORS, mmap_mode="r"))
 
     def __len__(self) -> int:
         return self.vectors.shape[0]
@@ -36,6 +39,10 @@ class Dense:
         scores, rows = faiss.knn(query.reshape(1, -1).astype(np.float32), self.vectors, n,
                                  metric=faiss.METRIC_INNER_PRODUCT)
         return rows[0], scores[0]
+
+    def sentence_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of the question with sentences (late-chunked vectors)."""
+        return np.asarray(self.sentence_vectors[rows].astype(np.float32) @ query)
 
     def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Cosine scores of given rows (candidates found by the other method)."""
