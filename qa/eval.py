@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .articles import Article
-from .text import tidy
+from .text import tidy, words
 
 CUTOFFS = (1, 5, 10)
 
@@ -44,6 +44,28 @@ def load_benchmark(folder: Path) -> tuple[list[Article], list[Question]]:
 def gold_rank(results: list[dict], question: Question) -> int | None:
     """1-based rank of the first passage from the question's paragraph, None if absent."""
     return next((r["rank"] for r in results if r["article_id"] == question.paragraph_id), None)
+
+
+def answer_hit(answer: dict | None, question: Question) -> bool:
+    """The answer text contains a gold answer, compared word by word in matching form."""
+    if not answer:
+        return False
+    said = f" {' '.join(words(answer['text']))} "
+    return any(f" {' '.join(words(gold))} " in said for gold in question.answers if words(gold))
+
+
+def citation_hit(answer: dict | None, question: Question) -> bool:
+    """The first citation points at the question's paragraph."""
+    return bool(answer and answer["citations"] and answer["citations"][0]["article_id"] == question.paragraph_id)
+
+
+def answer_metrics(results: list[dict], questions: list[Question]) -> dict:
+    """Shares of questions answered, answered with a gold string, and first-cited from the right paragraph."""
+    n = len(questions)
+    return {"found": sum(r["found"] for r in results) / n,
+            "answer_hit": sum(answer_hit(r["answer"], q) for r, q in zip(results, questions)) / n,
+            "citation_hit": sum(citation_hit(r["answer"], q) for r, q in zip(results, questions)) / n,
+            "answer_chars": float(np.mean([len(r["answer"]["text"]) for r in results if r["answer"]] or [0]))}
 
 
 def retrieval_metrics(ranks: list[int | None], latencies_ms: list[float]) -> dict:

@@ -84,6 +84,17 @@ class Lexical:
 
         return cls(bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False), bigrams)
 
+    def idf(self, tokens: list[str]) -> list[float]:
+        """BM25 inverse document frequency of index tokens (unknown tokens count as rarest)."""
+        n_docs = self.bm25.scores["num_docs"]
+        indptr = self.bm25.scores["indptr"]
+        vocab = self.bm25.vocab_dict
+        out = []
+        for token in tokens:
+            df = int(indptr[vocab[token] + 1] - indptr[vocab[token]]) if token in vocab else 0
+            out.append(float(np.log(1 + (n_docs - df + 0.5) / (df + 0.5))))
+        return out
+
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage for the question (zeros when no word is known)."""
         vocab = self.bm25.vocab_dict

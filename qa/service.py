@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import time
 
+from . import answer, followup, lang, relevance, retrieve
 from . import index as index_mod
-from . import retrieve
 from .config import Config
 from .embedder import Embedder
+from .text import has_diacritics
 
 
 class Service:
@@ -17,24 +18,95 @@ class Service:
         self.embedder = embedder or Embedder(config.model, config.model_cache, config.threads or None)
         self.index = index_mod.load(config, self.embedder)
 
-    def search(self, question: str, k: int = 5, mode: str | None = None) -> list[dict]:
+    def search(self, question: str, k: int = 5, mode: str | None = None, vector=None) -> list[dict]:
         """Ranked passages with their article, score and the rank each method gave them."""
-        vector = self.embedder.encode_queries([question])[0]
+        if vector is None:
+            vector = self.embedder.encode_queries([question])[0]
         hits = retrieve.search(self.index, vector, question, k, mode or self.config.mode, self.config.candidates)
         rows = self.index.store.passages([h.row for h in hits])
         return [_passage(rank, hit, row) for rank, (hit, row) in enumerate(zip(hits, rows), 1)]
 
+    def ask(self, question: str, top_k: int = 5, history: list[dict] = ()) -> dict:
+        """The API's answer: language, resolved question, cited answer (or found=false) and passages."""
+        started = time.perf_counter()
+        language = lang.detect(question)
+        resolved = followup.resolve(question, list(history))
+        vector = self.embedder.encode_queries([resolved])[0]
+        passages = self.search(resolved, top_k, vector=vector)
+        ranked = answer.score(self.index, resolved, vector, answer.candidates(self.index, passages))
+        evidence = self._evidence(question, resolved, language, ranked, passages)
+        chosen = answer.choose(ranked) if relevance.found(evidence) else []
+        for p in passages:
+            p["highlights"] = answer.highlights(chosen, p)
+        return {"question": question, "resolved_question": resolved, "language": language,
+                "found": bool(chosen), "answer": answer.compose(chosen, passages) if chosen else None,
+                "evidence": evidence.to_dict(), "passages": [_public(p) for p in passages],
+                "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+    def _evidence(self, question: str, resolved: str, language: str, ranked: list,
+                  passages: list[dict]) -> relevance.Evidence:
+        """What the found/not-found decision rests on."""
+        top = passages[:answer.PASSAGES_SEARCHED]
+        articles = self.index.store.texts(list(dict.fromkeys(p["article_id"] for p in top)))
+        return relevance.Evidence(
+            dense=max((c.dense for c in ranked), default=0.0),
+            lexical=max((c.lexical for c in ranked), default=0.0),
+            coverage=retrieve.coverage(self.index, resolved),
+            same_language=bool(top) and top[0]["language"] == language,
+            folded=language == "vi" and not has_diacritics(question),
+            anchors=relevance.anchors(resolved, language),
+            missing=relevance.missing_anchors(resolved, language, list(articles.values())))
+
+    def article(self, article_id: str) -> dict | None:
+        """A whole article with its metadata and its passages (offsets into its text)."""
+        found = self.index.store.article(article_id)
+        if found is None:
+            return None
+        passages = [{k: p[k] for k in ("id", "article_id", "index", "start", "end", "text")}
+                    for p in self.index.store.article_passages(article_id)]
+        return {**vars(found), "passages": passages}
+
+    def examples(self, count: int = 4) -> list[dict]:
+        """Questions about a few articles of the corpus, for an empty chat to offer."""
+        summaries = self.index.store.summaries()
+        step = max(1, len(summaries) // count)
+        return [{"question": _example_question(s["title"], s.get("language")), "article_id": s["id"]}
+                for s in summaries[::step][:count] if s["title"]]
+
+    def health(self) -> dict:
+        """What is loaded: model, index version and counts."""
+        m = self.index.manifest
+        return {"status": "ok", "model": m["model"],
+                "index": {"version": m["version"], "format": m["format"], "built_at": m["built_at"],
+                          "settings": m["settings"]},
+                "counts": {k: m["counts"][k] for k in ("articles", "passages", "sentences")}}
+
     def timed_search(self, question: str, k: int = 5, mode: str | None = None) -> tuple[list[dict], float]:
         """Search and its wall time in milliseconds."""
         started = time.perf_counter()
-        found = self.search(question, k, mode)
+        found = [_public(p) for p in self.search(question, k, mode)]
         return found, (time.perf_counter() - started) * 1000
+
+
+def _example_question(title: str, language: str | None) -> str:
+    """A question whose answer is the article with this title."""
+    title = title.rstrip(" .!?:;")
+    if len(title) > 90:
+        title = title[:90].rsplit(" ", 1)[0]
+    return f"{title}: what is it about?" if language and language != "vi" else f"{title} có nội dung gì?"
+
+
+def _public(passage: dict) -> dict:
+    """A passage without the internal fields (vector and sentence rows)."""
+    return {k: v for k, v in passage.items() if k not in ("row", "sentences", "hash", "language")}
 
 
 def _passage(rank: int, hit: retrieve.Hit, row: dict) -> dict:
     """One result as the CLI and API show it."""
-    return {"rank": rank, "id": row["id"], "article_id": row["article_id"], "title": row["title"],
+    return {"rank": rank, "id": row["id"], "article_id": row["article_id"], "index": row["index"],
+            "title": row["title"],
             "date": row["date"], "text": row["text"], "start": row["start"], "end": row["end"],
             "score": round(hit.score, 6), "dense_score": round(hit.dense_score, 6),
             "lexical_score": round(hit.lexical_score, 6), "dense_rank": hit.dense_rank,
-            "lexical_rank": hit.lexical_rank}
+            "lexical_rank": hit.lexical_rank, "row": row["row"], "sentences": row["sentences"],
+            "language": row["language"]}

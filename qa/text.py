@@ -22,6 +22,10 @@ _SPACES = re.compile(r"[^\S\n]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 _FOLD = str.maketrans("đĐ", "dD")
+_QUESTION_WORDS_VI = set("ai gì nào bao nhiêu mấy khi đâu sao thế là của có được và các những một trong cho với về "
+                         "để tại ở thì hay không chưa đã sẽ như vậy gồm".split())
+_QUESTION_WORDS_EN = set("what who whom whose when where which why how many much is are was were did does do the a "
+                         "an of in on to for by and or it its".split())
 
 
 def tidy(text: str) -> str:
@@ -90,3 +94,20 @@ def words(text: str) -> list[str]:
 def word_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the words of `text` itself (not normalised), for highlighting."""
     return [m.span() for m in _WORD.finditer(text)]
+
+
+def is_question_word(word: str) -> bool:
+    """Question and function words ("ai", "bao nhiêu", "what"): they never carry the topic.
+
+    A word typed with diacritics is checked as spelled, so "thị" or "báo" are kept; one typed
+    without them is checked against the folded list.
+    """
+    lower = word.lower()
+    if lower in _QUESTION_WORDS_EN:
+        return True
+    if has_diacritics(lower):
+        return lower in _QUESTION_WORDS_VI
+    return lower in _FOLDED_QUESTION_WORDS
+
+
+_FOLDED_QUESTION_WORDS = {fold(w) for w in _QUESTION_WORDS_VI}
