@@ -71,7 +71,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Score retrieval on a benchmark folder and print the metrics."""
+    """Score retrieval (and, in hybrid mode, answers) on a benchmark folder and print the metrics."""
     from .service import Service
 
     bench = Path(args.bench)
@@ -83,16 +83,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     embedder = _embedder(config)
     index_mod.build(config, articles, embedder, progress=not args.json)
     service = Service(config, embedder)
+    results = [service.ask(q.text, 10) if args.mode == "hybrid" else None for q in questions]
     ranks, times = [], []
-    for q in questions:
-        found, took = service.timed_search(q.text, 10, args.mode)
+    for q, result in zip(questions, results):
+        found, took = (result["passages"], result["took_ms"]) if result else service.timed_search(q.text, 10, args.mode)
         ranks.append(eval_mod.gold_rank(found, q))
         times.append(took)
     metrics = {"benchmark": bench.name, "mode": args.mode, **eval_mod.retrieval_metrics(ranks, times)}
+    if args.mode == "hybrid":
+        metrics.update(eval_mod.answer_metrics(results, questions))
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
         print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Build the index if needed and serve the API and the chat with gunicorn."""
+    from .serve import serve
+
+    serve(_config(args))
     return 0
 
 
@@ -115,7 +126,12 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument("--mode", choices=MODES, help="retrieval mode (QA_MODE, default hybrid)")
-    e = command("eval", cmd_eval, "retrieval metrics on a benchmark folder")
+    s = command("serve", cmd_serve, "build the index if there is none, then serve the chat and the API")
+    s.add_argument("--seeds", dest="seeds_dir", type=Path, help="article folder used when building (QA_SEEDS_DIR)")
+    s.add_argument("--host", help="address to listen on (QA_HOST, default 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port (QA_PORT, default 8000)")
+    s.add_argument("--workers", type=int, help="worker processes (QA_WORKERS, default 2)")
+    e = command("eval", cmd_eval, "retrieval and answer metrics on a benchmark folder")
     e.add_argument("bench", help="folder with paragraphs.jsonl and questions.jsonl")
     e.add_argument("--mode", choices=MODES, default="hybrid")
     e.add_argument("--limit", type=int, help="only the first N questions")

@@ -47,6 +47,33 @@ def service(seed_config, embedder):
     return Service(seed_config, embedder)
 
 
+@pytest.fixture(scope="session")
+def app(seed_config, service):
+    """The Flask app over the seed index (model and index loaded once for the session)."""
+    from qa import create_app
+
+    return create_app(seed_config, service)
+
+
+@pytest.fixture
+def client(app):
+    """Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(capsys):
+    """Runs `python -m qa ...` in-process; returns (exit status, stdout, stderr)."""
+    from qa.cli import main
+
+    def run(*argv):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
 @pytest.fixture
 def fresh_config(tmp_path, base_config) -> Config:
     """An empty index folder for tests that build or break indexes."""
@@ -59,3 +86,61 @@ def seeds_copy(tmp_path) -> Path:
     target = tmp_path / "seeds"
     shutil.copytree(SEEDS, target)
     return target
+
+
+XSS_ARTICLE = """<script>alert(1)</script> Bài kiểm tra <img src=x onerror=alert(1)>
+
+Ngày 5-6, Ban Thường vụ Tỉnh ủy tổ chức hội nghị về an toàn thông tin, nội dung <script>alert(1)</script> và <img src=x onerror=alert(1)> phải hiện đúng nguyên văn.
+
+Hội nghị giao Sở Thông tin và Truyền thông rà soát <b>toàn bộ</b> cổng thông tin điện tử trước ngày 30-6.
+"""
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_corpus(tmp_path_factory) -> Path:
+    """The seeds plus an article full of markup that must stay inert."""
+    folder = tmp_path_factory.mktemp("live") / "seeds"
+    shutil.copytree(SEEDS, folder)
+    (folder / "xss_test.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def live_server(live_corpus, base_config, tmp_path_factory):
+    """A real `python -m qa serve` process on a free port (it builds its index first); its base URL."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    index_dir = tmp_path_factory.mktemp("live-index")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", QA_MODEL_CACHE=str(base_config.model_cache), PYTHONPATH=str(ROOT))
+    log = open(index_dir / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port), "--workers", "1",
+                             "--index", str(index_dir), "--seeds", str(live_corpus)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 240
+    while True:
+        try:
+            urllib.request.urlopen(url + "/api/health", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError("server did not start: " + (index_dir / "server.log").read_text())
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()

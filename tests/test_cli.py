@@ -5,80 +5,72 @@ import subprocess
 import sys
 from itertools import islice
 
-from qa.cli import main
-
 from conftest import ROOT
 
 BENCH = ROOT.parent / "shared" / "benchmarks" / "xquad_vi"
 
 
-def _run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_ask_prints_ranked_passages(seed_config, capsys):
-    code, out, _ = _run(capsys, "ask", "Chỉ thị 35-CT/TW của Bộ Chính trị nói về gì?", "-k", 2,
+def test_ask_prints_ranked_passages(seed_config, runner):
+    code, out, _ = runner("ask", "Chỉ thị 35-CT/TW của Bộ Chính trị nói về gì?", "-k", 2,
                         "--index", seed_config.index_dir)
     assert code == 0
     assert out.startswith("1. [") and "\n2. [" in out
     assert "002_8c712d888035ba10" in out.split("\n")[0] or "004_30c59f19e71aa1d8" in out.split("\n")[0]
 
 
-def test_ask_json(seed_config, capsys):
-    code, out, _ = _run(capsys, "ask", "Ai chủ trì hội nghị lần thứ 53?", "--json", "-k", 3,
+def test_ask_json(seed_config, runner):
+    code, out, _ = runner("ask", "Ai chủ trì hội nghị lần thứ 53?", "--json", "-k", 3,
                         "--index", seed_config.index_dir)
     data = json.loads(out)
     assert code == 0 and len(data["passages"]) == 3
     assert {"rank", "id", "article_id", "title", "score", "text", "start", "end"} <= set(data["passages"][0])
 
 
-def test_empty_question_is_an_error(seed_config, capsys):
-    code, _, err = _run(capsys, "ask", "   ", "--index", seed_config.index_dir)
+def test_empty_question_is_an_error(seed_config, runner):
+    code, _, err = runner("ask", "   ", "--index", seed_config.index_dir)
     assert code == 2 and "question is empty" in err
 
 
-def test_bad_k_is_an_error(seed_config, capsys):
-    code, _, err = _run(capsys, "ask", "hội nghị", "-k", 0, "--index", seed_config.index_dir)
+def test_bad_k_is_an_error(seed_config, runner):
+    code, _, err = runner("ask", "hội nghị", "-k", 0, "--index", seed_config.index_dir)
     assert code == 2 and "-k" in err
 
 
-def test_ask_without_index_says_how_to_build(tmp_path, capsys):
-    code, _, err = _run(capsys, "ask", "hội nghị", "--index", tmp_path / "none")
+def test_ask_without_index_says_how_to_build(tmp_path, runner):
+    code, _, err = runner("ask", "hội nghị", "--index", tmp_path / "none")
     assert code == 3 and "python -m qa build" in err
 
 
-def test_build_missing_folder(tmp_path, capsys):
-    code, _, err = _run(capsys, "build", "--seeds", tmp_path / "nope", "--index", tmp_path / "idx")
+def test_build_missing_folder(tmp_path, runner):
+    code, _, err = runner("build", "--seeds", tmp_path / "nope", "--index", tmp_path / "idx")
     assert code == 2 and "does not exist" in err
 
 
-def test_build_empty_folder(tmp_path, capsys):
+def test_build_empty_folder(tmp_path, runner):
     (tmp_path / "empty").mkdir()
-    code, _, err = _run(capsys, "build", "--seeds", tmp_path / "empty", "--index", tmp_path / "idx")
+    code, _, err = runner("build", "--seeds", tmp_path / "empty", "--index", tmp_path / "idx")
     assert code == 2 and "no article files" in err
 
 
-def test_build_only_bad_files(tmp_path, capsys):
+def test_build_only_bad_files(tmp_path, runner):
     folder = tmp_path / "bad"
     folder.mkdir()
     (folder / "latin1.txt").write_bytes("Tiêu đề\n\nNội dung".encode("utf-16"))
     (folder / "empty.txt").write_text("", encoding="utf-8")
-    code, _, err = _run(capsys, "build", "--seeds", folder, "--index", tmp_path / "idx")
+    code, _, err = runner("build", "--seeds", folder, "--index", tmp_path / "idx")
     assert code == 2
     assert "latin1.txt" in err and "empty.txt" in err and "no usable article" in err
 
 
-def test_one_bad_file_does_not_stop_the_others(tmp_path, seeds_copy, capsys):
+def test_one_bad_file_does_not_stop_the_others(tmp_path, seeds_copy, runner):
     (seeds_copy / "broken.txt").write_bytes(b"Ti\xeau \xf0\x28 \xff\xfe")
-    code, out, err = _run(capsys, "build", "--seeds", seeds_copy, "--index", tmp_path / "idx")
+    code, out, err = runner("build", "--seeds", seeds_copy, "--index", tmp_path / "idx")
     assert code == 0
     assert "broken.txt" in err and "UTF-8" in err
     assert "5 articles" in out
 
 
-def test_eval_prints_metrics(tmp_path, capsys):
+def test_eval_prints_metrics(tmp_path, runner):
     bench = tmp_path / "tiny"
     bench.mkdir()
     paragraphs = list(islice((BENCH / "paragraphs.jsonl").open(encoding="utf-8"), 6))
@@ -86,15 +78,15 @@ def test_eval_prints_metrics(tmp_path, capsys):
     questions = [q for q in (BENCH / "questions.jsonl").open(encoding="utf-8") if json.loads(q)["paragraph_id"] in ids]
     (bench / "paragraphs.jsonl").write_text("".join(paragraphs), encoding="utf-8")
     (bench / "questions.jsonl").write_text("".join(questions[:12]), encoding="utf-8")
-    code, out, _ = _run(capsys, "eval", bench, "--index", tmp_path / "idx", "--json")
+    code, out, _ = runner("eval", bench, "--index", tmp_path / "idx", "--json")
     metrics = json.loads(out)
     assert code == 0 and metrics["questions"] == 12
     assert metrics["R@1"] <= metrics["R@5"] <= metrics["R@10"] and metrics["R@10"] > 0.5
     assert metrics["latency_p50_ms"] > 0 and 0 < metrics["MRR@10"] <= 1
 
 
-def test_eval_missing_benchmark(tmp_path, capsys):
-    code, _, err = _run(capsys, "eval", tmp_path)
+def test_eval_missing_benchmark(tmp_path, runner):
+    code, _, err = runner("eval", tmp_path)
     assert code == 2 and "paragraphs.jsonl" in err
 
 

@@ -1,0 +1,64 @@
+"""Production serving with gunicorn: build the index first if there is none, then start workers.
+
+The master process never loads the model (a build, if needed, runs in a child process), so the
+forked workers start clean; each worker loads the model once, and the index files are memory-mapped,
+so their pages are shared between workers.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+from gunicorn.app.base import BaseApplication
+
+from . import index as index_mod
+from .config import Config
+
+
+class Server(BaseApplication):
+    """gunicorn with our app factory and settings instead of a command line."""
+
+    def __init__(self, config: Config):
+        self.qa_config = config
+        super().__init__()
+
+    def load_config(self) -> None:
+        c = self.qa_config
+        settings = {"bind": f"{c.host}:{c.port}", "workers": c.workers, "worker_class": "gthread",
+                    "threads": 4, "timeout": 120, "graceful_timeout": 30, "keepalive": 5,
+                    "post_worker_init": _announce, "accesslog": None, "errorlog": "-", "loglevel": "warning"}
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from . import create_app
+
+        return create_app(self.qa_config)
+
+
+def _announce(worker) -> None:
+    """Say where to point the browser once a worker has the model and the index loaded."""
+    host, port = worker.cfg.bind[0].rsplit(":", 1)
+    print(f"ready: http://{host}:{port}/ (worker {worker.pid})", flush=True)
+
+
+def ensure_index(config: Config) -> None:
+    """Build the index from the seed folder when none exists, in a child process."""
+    if index_mod.current_folder(config.index_dir) is not None:
+        return
+    print(f"no index in {config.index_dir}: building it from {config.seeds_dir}", flush=True)
+    command = [sys.executable, "-m", "qa", "build", "--index", str(config.index_dir),
+               "--seeds", str(config.seeds_dir), "--model", config.model]
+    if subprocess.run(command).returncode != 0:
+        raise SystemExit(f"could not build the index from {config.seeds_dir}; see the message above")
+
+
+def serve(config: Config) -> None:
+    """Run until interrupted; an unusable index stops here, before any worker starts."""
+    ensure_index(config)
+    index_mod.load(config).close()
+    threads = config.threads or max(1, (os.cpu_count() or 1) // max(1, config.workers))
+    print(f"serving on http://{config.host}:{config.port}/ with {config.workers} workers", flush=True)
+    Server(replace(config, threads=threads)).run()
