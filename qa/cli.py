@@ -10,6 +10,7 @@ from . import articles as articles_mod
 from . import eval as eval_mod
 from . import index as index_mod
 from .config import Config
+from .embedder import BACKENDS
 from .retrieve import MODES
 
 
@@ -21,12 +22,12 @@ def _embedder(config: Config):
     """The model named by the configuration, loaded once per command."""
     from .embedder import Embedder
 
-    return Embedder(config.model, config.model_cache, config.threads or None)
+    return Embedder(config.model, config.model_cache, config.threads or None, config.backend)
 
 
 def _config(args: argparse.Namespace) -> Config:
     """Environment first, then whatever options this command has."""
-    options = {name: getattr(args, name, None) for name in ("index_dir", "seeds_dir", "model", "mode",
+    options = {name: getattr(args, name, None) for name in ("index_dir", "seeds_dir", "model", "backend", "mode",
                                                              "host", "port", "workers")}
     return Config.from_env(**options)
 
@@ -79,7 +80,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.limit:
         questions = questions[:args.limit]
     index_dir = args.index_dir or Path(Config.from_env().index_dir) / "eval" / bench.name
-    config = Config.from_env(index_dir=index_dir, model=args.model)
+    config = Config.from_env(index_dir=index_dir, model=args.model, backend=args.backend)
     embedder = _embedder(config)
     index_mod.build(config, articles, embedder, progress=not args.json)
     service = Service(config, embedder)
@@ -117,6 +118,7 @@ def parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         p.add_argument("--index", dest="index_dir", type=Path, help="index folder (QA_INDEX_DIR, default index/)")
         p.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
+        p.add_argument("--backend", choices=BACKENDS, help="torch, onnx or onnx-int8 (QA_BACKEND)")
         return p
 
     b = command("build", cmd_build, "build or update the index from a folder of articles")

@@ -19,6 +19,7 @@ class Config:
     seeds_dir: Path = Path("seeds")
     model: str = BUNDLED
     model_cache: Path = field(default_factory=default_cache_dir)
+    backend: str = "torch"
     threads: int = 0
     target_chars: int = 500
     max_chars: int = 1500

