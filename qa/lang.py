@@ -22,18 +22,26 @@ _lock = threading.Lock()
 _factory = None
 
 
-def _langdetect(text: str) -> tuple[str, float]:
-    """Best language and its probability, from a detector seeded once so results repeat."""
+def prepare():
+    """Load langdetect's profiles once (slow the first time), seeded so results repeat."""
     global _factory
     from langdetect import DetectorFactory, detector_factory
-    from langdetect.lang_detect_exception import LangDetectException
 
     with _lock:
         if _factory is None:
             DetectorFactory.seed = 0
             detector_factory.init_factory()
             _factory = detector_factory._factory
-        detector = _factory.create()
+    return _factory
+
+
+def _langdetect(text: str) -> tuple[str, float]:
+    """Best language and its probability."""
+    from langdetect.lang_detect_exception import LangDetectException
+
+    factory = prepare()
+    with _lock:
+        detector = factory.create()
         detector.append(text)
         try:
             best = detector.get_probabilities()[0]

@@ -1,8 +1,8 @@
 """Production serving with gunicorn: build the index first if there is none, then start workers.
 
-The master process never loads the model (a build, if needed, runs in a child process), so the
-forked workers start clean; each worker loads the model once, and the index files are memory-mapped,
-so their pages are shared between workers.
+The master loads the model and the index once and forks the workers, which share those pages
+copy-on-write. The master never runs the model (a build, if needed, runs in a child process):
+torch's thread pool does not survive a fork, so each worker warms up its own after forking.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ class Server(BaseApplication):
     def load_config(self) -> None:
         c = self.qa_config
         settings = {"bind": f"{c.host}:{c.port}", "workers": c.workers, "worker_class": "gthread",
-                    "threads": 4, "timeout": 120, "graceful_timeout": 30, "keepalive": 5,
-                    "post_worker_init": _announce, "accesslog": None, "errorlog": "-", "loglevel": "warning"}
+                    "threads": 4, "timeout": 120, "graceful_timeout": 30, "keepalive": 5, "preload_app": True,
+                    "post_worker_init": _warm_up, "accesslog": None, "errorlog": "-", "loglevel": "warning"}
         for key, value in settings.items():
             self.cfg.set(key, value)
 
@@ -38,8 +38,9 @@ class Server(BaseApplication):
         return create_app(self.qa_config)
 
 
-def _announce(worker) -> None:
-    """Say where to point the browser once a worker has the model and the index loaded."""
+def _warm_up(worker) -> None:
+    """Run the model once in the new worker, then say where to point the browser."""
+    worker.wsgi.extensions["qa"].warm_up()
     host, port = worker.cfg.bind[0].rsplit(":", 1)
     print(f"ready: http://{host}:{port}/ (worker {worker.pid})", flush=True)
 

@@ -15,8 +15,13 @@ class Service:
 
     def __init__(self, config: Config, embedder: Embedder | None = None):
         self.config = config
-        self.embedder = embedder or Embedder(config.model, config.model_cache, config.threads or None)
+        self.embedder = embedder or Embedder(config.model, config.model_cache, config.threads or None, config.backend)
         self.index = index_mod.load(config, self.embedder)
+        lang.prepare()
+
+    def warm_up(self) -> None:
+        """Run the model once, so the first real question is not the slow one."""
+        self.search("hội nghị", 1)
 
     def search(self, question: str, k: int = 5, mode: str | None = None, vector=None) -> list[dict]:
         """Ranked passages with their article, score and the rank each method gave them."""
