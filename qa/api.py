@@ -28,6 +28,7 @@ def _body() -> dict:
     """The request's JSON object, or a 400/415 saying what is wrong with it."""
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
+    request.max_content_length = MAX_BODY_BYTES
     try:
         body = json.loads(request.get_data(cache=False).decode("utf-8"))
     except UnicodeDecodeError:
@@ -103,7 +104,7 @@ def search():
 @bp.get("/articles")
 def articles():
     """Every article: id, title, date, author and passage count."""
-    return jsonify(_service().index.store.summaries())
+    return jsonify(_service().articles())
 
 
 @bp.get("/articles/<path:article_id>")

@@ -45,11 +45,7 @@ def build_from_folder(config: Config, embedder=None, progress: bool = True) -> d
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the index from a folder of articles."""
     config = _config(args)
-    manifest = build_from_folder(config)
-    counts = manifest["counts"]
-    print(f"index {manifest['version']} in {config.index_dir}: {counts['articles']} articles, "
-          f"{counts['passages']} passages ({counts['embedded']} embedded, {counts['reused']} reused) "
-          f"in {manifest['build_seconds']} s")
+    _report(build_from_folder(config), config, "built")
     return 0
 
 
@@ -100,6 +96,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    """Add or replace articles from files without rebuilding the rest of the index."""
+    config = _config(args)
+    found, problems = [], []
+    for path in args.files:
+        articles, trouble = articles_mod.load_file(Path(path))
+        found += articles
+        problems += trouble
+    for problem in problems:
+        print(f"warning: {problem.message}", file=sys.stderr)
+    if not found:
+        raise UsageError("no usable article in the given files; nothing changed")
+    manifest = index_mod.update(config, _embedder(config), add=found, replace=not args.no_replace, progress=True)
+    _report(manifest, config, f"added {len(found)} articles")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Remove articles by id."""
+    config = _config(args)
+    manifest = index_mod.update(config, _embedder(config), remove=args.ids)
+    _report(manifest, config, f"removed {len(args.ids)} articles")
+    return 0
+
+
+def _report(manifest: dict, config: Config, what: str) -> None:
+    """One line saying what was published where."""
+    counts = manifest["counts"]
+    print(f"{what}: index {manifest['version']} in {config.index_dir}: {counts['articles']} articles, "
+          f"{counts['passages']} passages ({counts['embedded']} embedded, {counts['reused']} reused) "
+          f"in {manifest['build_seconds']} s")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Build the index if needed and serve the API and the chat with gunicorn."""
     from .serve import serve
@@ -128,6 +157,11 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument("--mode", choices=MODES, help="retrieval mode (QA_MODE, default hybrid)")
+    d = command("add", cmd_add, "add or replace articles from files (any supported format), re-embedding only those")
+    d.add_argument("files", nargs="+", type=Path)
+    d.add_argument("--no-replace", action="store_true", help="refuse articles whose id already exists")
+    r = command("remove", cmd_remove, "remove articles by id")
+    r.add_argument("ids", nargs="+", metavar="ID")
     s = command("serve", cmd_serve, "build the index if there is none, then serve the chat and the API")
     s.add_argument("--seeds", dest="seeds_dir", type=Path, help="article folder used when building (QA_SEEDS_DIR)")
     s.add_argument("--host", help="address to listen on (QA_HOST, default 127.0.0.1)")
@@ -149,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (UsageError, articles_mod.ArticleError, FileNotFoundError, ValueError) as exc:
+    except (UsageError, articles_mod.ArticleError, FileNotFoundError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except index_mod.IndexProblem as exc:

@@ -29,6 +29,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
+    admin_token: str = ""
+    max_upload_bytes: int = 8 * 1024 * 1024
+    rate_limit: str = "600 per minute"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":

@@ -54,6 +54,14 @@ class IndexCorrupt(IndexProblem):
     """A file of the version is missing, truncated or altered."""
 
 
+class UnknownArticle(ValueError):
+    """An update names an article the index does not have."""
+
+
+class DuplicateArticle(ValueError):
+    """An added article's id is taken and replacing was not asked for."""
+
+
 @dataclass
 class Index:
     """A loaded, read-only version: passages and articles, vectors, lexical index."""
@@ -180,32 +188,65 @@ def _embed(entries: list[Entry], titles: dict[str, str], embedder: Embedder, con
 def build(config: Config, articles: list[Article], embedder: Embedder,
           problems: list[Problem] = (), progress: bool = True) -> dict:
     """Build and publish a new version from `articles`; returns its manifest."""
+    with _locked(Path(config.index_dir)):
+        return _build(config, articles, embedder, problems, progress)
+
+
+def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: list[str] = (),
+           replace: bool = True, progress: bool = False) -> dict:
+    """Publish the current version with `add` put in (an article with the same id replaced) and `remove` taken out.
+
+    The writer lock covers reading the current version too, so concurrent updates never lose each other.
+    """
+    with _locked(Path(config.index_dir)):
+        folder = current_folder(config.index_dir)
+        current = {a.id: a for a in Store(folder / "store.sqlite").articles()} if folder else {}
+        unknown = [i for i in remove if i not in current]
+        if unknown:
+            raise UnknownArticle(f"no article with id {', '.join(map(repr, unknown))}; nothing was changed")
+        taken = [a.id for a in add if a.id in current]
+        if taken and not replace:
+            raise DuplicateArticle(f"article id {', '.join(map(repr, taken))} already exists; "
+                                   "send replace=true to replace it. Nothing was changed")
+        current.update({a.id: a for a in add})
+        for article_id in remove:
+            del current[article_id]
+        if not current:
+            raise UnknownArticle("removing every article would leave an empty index; nothing was changed")
+        return _build(config, list(current.values()), embedder, [], progress)
+
+
+def _build(config: Config, articles: list[Article], embedder: Embedder, problems: list[Problem],
+           progress: bool) -> dict:
+    """Build and publish; the caller holds the writer lock."""
     started = time.time()
     index_dir = Path(config.index_dir)
-    with _locked(index_dir):
-        for article in articles:
-            article.language = article.language or lang.detect(f"{article.title}\n{article.text[:600]}")
-        entries = _split_all(articles, config, embedder)
-        titles = {a.id: a.title for a in articles}
-        vectors, sentence_vectors, embedded = _embed(entries, titles, embedder, config, progress)
-        version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-        versions = index_dir / VERSIONS
-        versions.mkdir(parents=True, exist_ok=True)
-        work = versions / f".tmp-{version}"
-        work.mkdir()
-        try:
-            write_store(work / "store.sqlite", articles, entries)
-            Dense.write(work, vectors, sentence_vectors)
-            lexical_texts = [f"{titles[e.passage.article_id]}\n{e.passage.text}" for e in entries]
-            Lexical.build(lexical_texts, config.bigrams).save(work / "lexical")
-            manifest = _manifest(config, embedder, version, articles, entries, embedded, problems, started)
-            manifest["files"] = _files(work)
-            (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-            _publish(index_dir, work, versions / version)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        _prune(index_dir)
+    for article in articles:
+        article.language = article.language or lang.detect(f"{article.title}\n{article.text[:600]}")
+    entries = _split_all(articles, config, embedder)
+    titles = {a.id: a.title for a in articles}
+    vectors, sentence_vectors, embedded = _embed(entries, titles, embedder, config, progress)
+    version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
+    versions = index_dir / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    work = versions / f".tmp-{version}"
+    work.mkdir()
+    try:
+        write_store(work / "store.sqlite", articles, entries)
+        Dense.write(work, vectors, sentence_vectors)
+        lexical_texts = [f"{titles[e.passage.article_id]}\n{e.passage.text}" for e in entries]
+        Lexical.build(lexical_texts, config.bigrams).save(work / "lexical")
+        manifest = _manifest(config, embedder, version, articles, entries, embedded, problems, started)
+        manifest["files"] = _files(work)
+        (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        _publish(index_dir, work, versions / version)
+    except sqlite3.Error as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise OSError(f"could not write the index store in {work}: {exc}") from exc
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _prune(index_dir)
     return manifest
 
 
@@ -250,13 +291,13 @@ def _prune(index_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _verify(folder: Path, manifest: dict) -> None:
-    """Refuse a version whose files differ from what its manifest recorded."""
+def _verify(folder: Path, manifest: dict, checksums: bool) -> None:
+    """Refuse a version whose files differ from what its manifest recorded (sizes, and checksums if asked)."""
     for name, meta in manifest.get("files", {}).items():
         path = folder / name
         if not path.is_file():
             raise IndexCorrupt(f"index file {path} is missing")
-        if path.stat().st_size != meta["size"] or _checksum(path) != meta["sha256"]:
+        if path.stat().st_size != meta["size"] or (checksums and _checksum(path) != meta["sha256"]):
             raise IndexCorrupt(f"index file {path} is damaged (size or checksum differs from the manifest)")
 
 
@@ -277,7 +318,10 @@ def _check(manifest: dict, config: Config, embedder: Embedder | None, folder: Pa
 
 
 def load(config: Config, embedder: Embedder | None = None, verify: bool = True) -> Index:
-    """Open the current version after checking it fits this model and these settings."""
+    """Open the current version after checking it fits this model and these settings.
+
+    `verify` checks every file's checksum (at start-up); without it only sizes are checked.
+    """
     folder = current_folder(config.index_dir)
     if folder is None:
         raise IndexNotFound(f"no index in {config.index_dir}; build one with: python -m qa build "
@@ -287,7 +331,6 @@ def load(config: Config, embedder: Embedder | None = None, verify: bool = True) 
     except (OSError, ValueError) as exc:
         raise IndexCorrupt(f"index manifest {folder / 'manifest.json'} is unreadable: {exc}") from exc
     _check(manifest, config, embedder, folder)
-    if verify:
-        _verify(folder, manifest)
+    _verify(folder, manifest, verify)
     lexical = Lexical.load(folder / "lexical", config.bigrams)
     return Index(folder, manifest, Store(folder / "store.sqlite"), Dense.load(folder), lexical)

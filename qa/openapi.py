@@ -77,6 +77,7 @@ _ASK_RESPONSE = {
         "found": {"type": "boolean"},
         "answer": _ref("Answer"),
         "passages": {"type": "array", "items": _ref("Passage")},
+        "index_version": {"type": "string"},
         "took_ms": {"type": "number"},
     },
 }

@@ -1,6 +1,9 @@
 """The loaded model and index answering questions: what the CLI and the HTTP API both call."""
 from __future__ import annotations
 
+import logging
+import os
+import threading
 import time
 
 from . import answer, followup, lang, relevance, retrieve
@@ -9,67 +12,91 @@ from .config import Config
 from .embedder import Embedder
 from .text import has_diacritics
 
+log = logging.getLogger(__name__)
+
 
 class Service:
-    """Loads the model and the current index once; every question reuses them."""
+    """Loads the model and the current index once; every question reuses them.
+
+    Each call reads `self.index` once, so a version published meanwhile (see `refresh`, which the
+    app runs before every request) is used whole by the next call and never mixed into a running one.
+    """
 
     def __init__(self, config: Config, embedder: Embedder | None = None):
         self.config = config
         self.embedder = embedder or Embedder(config.model, config.model_cache, config.threads or None, config.backend)
         self.index = index_mod.load(config, self.embedder)
+        self._refresh_lock = threading.Lock()
+        self._refused = None
         lang.prepare()
 
     def warm_up(self) -> None:
         """Run the model once, so the first real question is not the slow one."""
         self.search("hội nghị", 1)
 
-    def search(self, question: str, k: int = 5, mode: str | None = None, vector=None) -> list[dict]:
+    def refresh(self) -> bool:
+        """Switch to the published version if it changed; a damaged new version is refused and the old kept."""
+        folder = index_mod.current_folder(self.config.index_dir)
+        if folder is None or folder in (self.index.folder, self._refused):
+            return False
+        with self._refresh_lock:
+            if folder == self.index.folder:
+                return False
+            try:
+                self.index = index_mod.load(self.config, self.embedder, verify=False)
+            except index_mod.IndexProblem as exc:
+                self._refused = folder
+                log.error("keeping index version %s: the published one cannot be used: %s", self.index.version, exc)
+                return False
+            return True
+
+    def search(self, question: str, k: int = 5, mode: str | None = None, vector=None,
+               index: index_mod.Index | None = None) -> list[dict]:
         """Ranked passages with their article, score and the rank each method gave them."""
+        index = index or self.index
         if vector is None:
             vector = self.embedder.encode_queries([question])[0]
-        hits = retrieve.search(self.index, vector, question, k, mode or self.config.mode, self.config.candidates)
-        rows = self.index.store.passages([h.row for h in hits])
+        hits = retrieve.search(index, vector, question, k, mode or self.config.mode, self.config.candidates)
+        rows = index.store.passages([h.row for h in hits])
         return [_passage(rank, hit, row) for rank, (hit, row) in enumerate(zip(hits, rows), 1)]
+
+    def timed_search(self, question: str, k: int = 5, mode: str | None = None) -> tuple[list[dict], float]:
+        """Search and its wall time in milliseconds."""
+        started = time.perf_counter()
+        found = [_public(p) for p in self.search(question, k, mode)]
+        return found, (time.perf_counter() - started) * 1000
 
     def ask(self, question: str, top_k: int = 5, history: list[dict] = ()) -> dict:
         """The API's answer: language, resolved question, cited answer (or found=false) and passages."""
         started = time.perf_counter()
+        index = self.index
         language = lang.detect(question)
         resolved = followup.resolve(question, list(history))
         vector = self.embedder.encode_queries([resolved])[0]
-        passages = self.search(resolved, top_k, vector=vector)
-        ranked = answer.score(self.index, resolved, vector, answer.candidates(self.index, passages))
-        evidence = self._evidence(question, resolved, language, ranked, passages)
+        passages = self.search(resolved, top_k, vector=vector, index=index)
+        ranked = answer.score(index, resolved, vector, answer.candidates(index, passages))
+        evidence = _evidence(index, question, resolved, language, ranked, passages)
         chosen = answer.choose(ranked) if relevance.found(evidence) else []
         for p in passages:
             p["highlights"] = answer.highlights(chosen, p)
         return {"question": question, "resolved_question": resolved, "language": language,
                 "found": bool(chosen), "answer": answer.compose(chosen, passages) if chosen else None,
                 "evidence": evidence.to_dict(), "passages": [_public(p) for p in passages],
-                "took_ms": round((time.perf_counter() - started) * 1000, 2)}
-
-    def _evidence(self, question: str, resolved: str, language: str, ranked: list,
-                  passages: list[dict]) -> relevance.Evidence:
-        """What the found/not-found decision rests on."""
-        top = passages[:answer.PASSAGES_SEARCHED]
-        articles = self.index.store.texts(list(dict.fromkeys(p["article_id"] for p in top)))
-        return relevance.Evidence(
-            dense=max((c.dense for c in ranked), default=0.0),
-            lexical=max((c.lexical for c in ranked), default=0.0),
-            coverage=retrieve.coverage(self.index, resolved),
-            same_language=bool(top) and top[0]["language"] == language,
-            folded=language == "vi" and not has_diacritics(question),
-            anchors=relevance.anchors(resolved, language),
-            missing=relevance.missing_anchors(resolved, language, list(articles.values())))
+                "index_version": index.version, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
 
     def article(self, article_id: str) -> dict | None:
         """A whole article with its metadata and its passages (offsets into its text)."""
-        found = self.index.store.article(article_id)
+        store = self.index.store
+        found = store.article(article_id)
         if found is None:
             return None
         passages = [{k: p[k] for k in ("id", "article_id", "index", "start", "end", "text")}
-                    for p in self.index.store.article_passages(article_id)]
+                    for p in store.article_passages(article_id)]
         return {**vars(found), "passages": passages}
+
+    def articles(self) -> list[dict]:
+        """Id, title, date, author and passage count of every article."""
+        return self.index.store.summaries()
 
     def examples(self, count: int = 4) -> list[dict]:
         """Questions about a few articles of the corpus, for an empty chat to offer."""
@@ -79,18 +106,27 @@ class Service:
                 for s in summaries[::step][:count] if s["title"]]
 
     def health(self) -> dict:
-        """What is loaded: model, index version and counts."""
+        """What is loaded: model, index version and counts, and which worker process answered."""
         m = self.index.manifest
-        return {"status": "ok", "model": m["model"],
+        return {"status": "ok", "model": {**m["model"], "backend": self.embedder.backend},
                 "index": {"version": m["version"], "format": m["format"], "built_at": m["built_at"],
                           "settings": m["settings"]},
-                "counts": {k: m["counts"][k] for k in ("articles", "passages", "sentences")}}
+                "counts": {k: m["counts"][k] for k in ("articles", "passages", "sentences")}, "pid": os.getpid()}
 
-    def timed_search(self, question: str, k: int = 5, mode: str | None = None) -> tuple[list[dict], float]:
-        """Search and its wall time in milliseconds."""
-        started = time.perf_counter()
-        found = [_public(p) for p in self.search(question, k, mode)]
-        return found, (time.perf_counter() - started) * 1000
+
+def _evidence(index: index_mod.Index, question: str, resolved: str, language: str, ranked: list,
+              passages: list[dict]) -> relevance.Evidence:
+    """What the found/not-found decision rests on."""
+    top = passages[:answer.PASSAGES_SEARCHED]
+    articles = index.store.texts(list(dict.fromkeys(p["article_id"] for p in top)))
+    return relevance.Evidence(
+        dense=max((c.dense for c in ranked), default=0.0),
+        lexical=max((c.lexical for c in ranked), default=0.0),
+        coverage=retrieve.coverage(index, resolved),
+        same_language=bool(top) and top[0]["language"] == language,
+        folded=language == "vi" and not has_diacritics(question),
+        anchors=relevance.anchors(resolved, language),
+        missing=relevance.missing_anchors(resolved, language, list(articles.values())))
 
 
 def _example_question(title: str, language: str | None) -> str:

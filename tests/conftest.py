@@ -114,33 +114,50 @@ def live_corpus(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def live_server(live_corpus, base_config, tmp_path_factory):
-    """A real `python -m qa serve` process on a free port (it builds its index first); its base URL."""
+def start_server(index_dir: Path, seeds: Path, model_cache: Path, workers: int = 1, env: dict | None = None,
+                 preexec=None, timeout: float = 240):
+    """Start `python -m qa serve` on a free port; returns (process, base URL) once it answers."""
     import subprocess
     import sys
     import time
     import urllib.request
 
     port = free_port()
-    index_dir = tmp_path_factory.mktemp("live-index")
-    env = dict(os.environ, HF_HUB_OFFLINE="1", QA_MODEL_CACHE=str(base_config.model_cache), PYTHONPATH=str(ROOT))
-    log = open(index_dir / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port), "--workers", "1",
-                             "--index", str(index_dir), "--seeds", str(live_corpus)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    full_env = dict(os.environ, HF_HUB_OFFLINE="1", QA_MODEL_CACHE=str(model_cache), PYTHONPATH=str(ROOT),
+                    **(env or {}))
+    log = open(Path(index_dir).parent / f"server-{port}.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port), "--workers", str(workers),
+                             "--index", str(index_dir), "--seeds", str(seeds)], stdout=log,
+                            stderr=subprocess.STDOUT, env=full_env, cwd=ROOT, preexec_fn=preexec,
+                            start_new_session=True)
+    proc.log_path = log.name
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 240
+    deadline = time.time() + timeout
     while True:
         try:
             urllib.request.urlopen(url + "/api/health", timeout=2).read()
-            break
+            return proc, url
         except OSError:
             if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                raise RuntimeError("server did not start: " + (index_dir / "server.log").read_text())
-            time.sleep(0.5)
+                stop_server(proc)
+                raise RuntimeError("server did not start: " + Path(log.name).read_text())
+            time.sleep(0.3)
+
+
+def stop_server(proc, kill: bool = False) -> None:
+    """Stop the server and its workers (the whole process group)."""
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_corpus, base_config, tmp_path_factory):
+    """A real `python -m qa serve` process on a free port (it builds its index first); its base URL."""
+    proc, url = start_server(tmp_path_factory.mktemp("live") / "index", live_corpus, base_config.model_cache)
     yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    stop_server(proc)
