@@ -28,11 +28,11 @@ from . import passages as passages_mod
 from .articles import Article, Problem
 from .config import Config
 from .embedder import Embedder
-from .lexical import Lexical
+from .lexical import Lexical, Vocabulary, document_tokens
 from .store import Entry, Store, write as write_store
 from .vectors import Dense
 
-FORMAT = 3
+FORMAT = 4
 CURRENT = "current"
 VERSIONS = "versions"
 KEEP_VERSIONS = 3
@@ -123,30 +123,42 @@ def _files(folder: Path) -> dict[str, dict]:
 
 @dataclass
 class _Previous:
-    """What the current version can lend a new build: vectors by content hash."""
+    """What the current version can lend a new build: vectors and token ids by content hash, passages."""
 
     known: dict[str, tuple[int, range]]
-    dense: Dense | None
+    dense: Dense | None = None
+    lexical: Lexical | None = None
+    store: Store | None = None
 
 
 def _reusable(config: Config, embedder: Embedder) -> _Previous:
-    """The current version's vectors, when it was embedded by the same model."""
+    """The current version's pieces, as far as they fit this model (vectors) and these settings (the rest)."""
     folder = current_folder(config.index_dir)
     if folder is None:
-        return _Previous({}, None)
+        return _Previous({})
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
         if manifest["format"] != FORMAT or manifest["model"]["fingerprint"] != embedder.fingerprint:
-            return _Previous({}, None)
-        return _Previous(Store(folder / "store.sqlite").hashes(), Dense.load(folder))
+            return _Previous({})
+        store = Store(folder / "store.sqlite")
+        same = manifest["settings"] == config.index_settings()
+        return _Previous(store.hashes(), Dense.load(folder),
+                         Lexical.load(folder / "lexical", config.bigrams) if same else None, store if same else None)
     except (OSError, ValueError, KeyError, sqlite3.Error):
-        return _Previous({}, None)
+        return _Previous({})
 
 
-def _split_all(articles: list[Article], config: Config, embedder: Embedder) -> list[Entry]:
-    """Passages of every article with their content hash and sentences, in vector-row order."""
+def _split_all(articles: list[Article], config: Config, embedder: Embedder,
+               known: dict[str, list[Entry]]) -> list[Entry]:
+    """Passages of every article with their content hash and sentences, in vector-row order.
+
+    Articles in `known` (unchanged since the previous version) keep their passages as stored.
+    """
     entries = []
     for article in articles:
+        if article.id in known:
+            entries += known[article.id]
+            continue
         for passage in passages_mod.split(article.id, article.text, config.target_chars,
                                           config.max_chars, embedder.fits):
             entries.append(Entry(passage, passages_mod.content_hash(article.title, passage.text),
@@ -154,10 +166,24 @@ def _split_all(articles: list[Article], config: Config, embedder: Embedder) -> l
     return entries
 
 
-def _embed(entries: list[Entry], titles: dict[str, str], embedder: Embedder, config: Config,
+def _token_ids(entries: list[Entry], titles: dict[str, str], config: Config,
+               previous: _Previous) -> tuple[list[np.ndarray], Vocabulary]:
+    """Each passage's token ids: copied when its content hash was indexed before, else tokenised."""
+    vocab = previous.lexical.vocab if previous.lexical else Vocabulary.empty()
+    vocab = Vocabulary(vocab.hashes, vocab.ids)
+    out = []
+    for e in entries:
+        if previous.lexical is not None and e.hash in previous.known:
+            out.append(previous.lexical.passage_tokens(previous.known[e.hash][0]))
+        else:
+            text = f"{titles[e.passage.article_id]}\n{e.passage.text}"
+            out.append(vocab.add(document_tokens(text, config.bigrams)))
+    return out, vocab
+
+
+def _embed(entries: list[Entry], titles: dict[str, str], embedder: Embedder, previous: _Previous,
            progress: bool) -> tuple[np.ndarray, np.ndarray, int]:
     """Passage and sentence vectors, copying those whose content hash is already embedded."""
-    previous = _reusable(config, embedder)
     vectors = np.zeros((len(entries), embedder.dim), dtype=np.float32)
     sentences: list[np.ndarray] = [np.zeros((0, embedder.dim), np.float32)] * len(entries)
     todo = []
@@ -213,30 +239,38 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
             del current[article_id]
         if not current:
             raise UnknownArticle("removing every article would leave an empty index; nothing was changed")
-        return _build(config, list(current.values()), embedder, [], progress)
+        changed = {a.id for a in add} | set(remove)
+        return _build(config, list(current.values()), embedder, [], progress, keep=set(current) - changed)
 
 
 def _build(config: Config, articles: list[Article], embedder: Embedder, problems: list[Problem],
-           progress: bool) -> dict:
-    """Build and publish; the caller holds the writer lock."""
-    started = time.time()
+           progress: bool, keep: set[str] = frozenset()) -> dict:
+    """Build and publish; the caller holds the writer lock. Articles in `keep` are unchanged since the
+    current version, so their passages are taken as stored instead of being split again."""
+    timer = _Timer()
     index_dir = Path(config.index_dir)
-    for article in articles:
-        article.language = article.language or lang.detect(f"{article.title}\n{article.text[:600]}")
-    entries = _split_all(articles, config, embedder)
-    titles = {a.id: a.title for a in articles}
-    vectors, sentence_vectors, embedded = _embed(entries, titles, embedder, config, progress)
+    previous = _reusable(config, embedder)
+    with timer("split"):
+        for article in articles:
+            article.language = article.language or lang.detect(f"{article.title}\n{article.text[:600]}")
+        known = previous.store.entries(keep) if previous.store is not None and keep else {}
+        entries = _split_all(articles, config, embedder, known)
+        titles = {a.id: a.title for a in articles}
+    with timer("embed"):
+        vectors, sentence_vectors, embedded = _embed(entries, titles, embedder, previous, progress)
     version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
     versions = index_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     work = versions / f".tmp-{version}"
     work.mkdir()
     try:
-        write_store(work / "store.sqlite", articles, entries)
-        Dense.write(work, vectors, sentence_vectors)
-        lexical_texts = [f"{titles[e.passage.article_id]}\n{e.passage.text}" for e in entries]
-        Lexical.build(lexical_texts, config.bigrams).save(work / "lexical")
-        manifest = _manifest(config, embedder, version, articles, entries, embedded, problems, started)
+        with timer("store"):
+            write_store(work / "store.sqlite", articles, entries)
+            Dense.write(work, vectors, sentence_vectors)
+        with timer("lexical"):
+            token_ids, vocab = _token_ids(entries, titles, config, previous)
+            Lexical.build(token_ids, vocab, config.bigrams).save(work / "lexical")
+        manifest = _manifest(config, embedder, version, articles, entries, embedded, problems, timer)
         manifest["files"] = _files(work)
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         _publish(index_dir, work, versions / version)
@@ -250,18 +284,36 @@ def _build(config: Config, articles: list[Article], embedder: Embedder, problems
     return manifest
 
 
-def _manifest(config, embedder, version, articles, entries, embedded, problems, started) -> dict:
+class _Timer:
+    """Seconds spent in each stage of a build, for the manifest."""
+
+    def __init__(self):
+        self.started = time.time()
+        self.stages: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        began = time.time()
+        try:
+            yield
+        finally:
+            self.stages[stage] = round(time.time() - began, 2)
+
+
+def _manifest(config, embedder, version, articles, entries, embedded, problems, timer) -> dict:
     """What a loader must check and what a reader of the folder wants to know."""
     return {
         "format": FORMAT,
         "version": version,
-        "model": {"name": config.model, "fingerprint": embedder.fingerprint, "dim": embedder.dim},
+        "model": {"name": config.model, "fingerprint": embedder.fingerprint, "dim": embedder.dim,
+                  "backend": embedder.backend},
         "settings": config.index_settings(),
         "counts": {"articles": len(articles), "passages": len(entries), "embedded": embedded,
                    "reused": len(entries) - embedded, "sentences": sum(len(e.spans) for e in entries)},
         "problems": [{"source": p.source, "message": p.message} for p in problems],
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "build_seconds": round(time.time() - started, 2),
+        "build_seconds": round(time.time() - timer.started, 2),
+        "stage_seconds": timer.stages,
     }
 
 

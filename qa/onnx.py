@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -66,36 +67,48 @@ def _export_fp32(folder: Path, path: Path) -> None:
 
 
 class OnnxRunner:
-    """Tokenise, run the exported model, mean-pool; the session starts on first use (after any fork)."""
+    """Tokenise, run the exported model, mean-pool.
+
+    One single-threaded session per thread asked for, each taking a share of a batch: on small CPUs
+    this outruns one session with several threads. Sessions start on first use (after any fork).
+    """
 
     def __init__(self, model_file: Path, tokenizer, max_tokens: int, dim: int, threads: int | None):
         self.model_file, self.tokenizer, self.max_tokens, self.dim = model_file, tokenizer, max_tokens, dim
         self.threads = threads or os.cpu_count() or 1
-        self._session = None
+        self._sessions: list = []
         self._lock = threading.Lock()
+        self._pool = None
 
     @property
-    def session(self):
-        """One session per process, created lazily: thread pools do not survive fork."""
+    def sessions(self) -> list:
+        """The sessions, created on first use: thread pools do not survive fork."""
         with self._lock:
-            if self._session is None:
+            if not self._sessions:
                 import onnxruntime as ort
 
                 options = ort.SessionOptions()
-                options.intra_op_num_threads = self.threads
+                options.intra_op_num_threads = 1
                 options.inter_op_num_threads = 1
-                self._session = ort.InferenceSession(str(self.model_file), options,
-                                                     providers=["CPUExecutionProvider"])
-        return self._session
+                self._sessions = [ort.InferenceSession(str(self.model_file), options,
+                                                       providers=["CPUExecutionProvider"])
+                                  for _ in range(self.threads)]
+                self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        return self._sessions
 
     def run(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """(mean-pooled vector, token embeddings) for each already-prompted text."""
+        sessions = self.sessions
+        share = -(-len(texts) // len(sessions))
+        chunks = [texts[i:i + share] for i in range(0, len(texts), share)]
+        if len(chunks) == 1 or self._pool is None:
+            return [r for chunk in chunks for r in self._run(sessions[0], chunk)]
+        results = self._pool.map(self._run, sessions, chunks)
+        return [r for chunk in results for r in chunk]
+
+    def _run(self, session, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One session on one chunk."""
         encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np")
         mask = encoded["attention_mask"].astype(np.int64)
-        hidden = self.session.run(None, {"input_ids": encoded["input_ids"].astype(np.int64),
-                                         "attention_mask": mask})[0]
-        out = []
-        for tokens, keep in zip(hidden, mask.astype(bool)):
-            tokens = tokens[keep]
-            out.append((tokens.mean(axis=0), tokens))
-        return out
+        hidden = session.run(None, {"input_ids": encoded["input_ids"].astype(np.int64), "attention_mask": mask})[0]
+        return [(tokens[keep].mean(axis=0), tokens[keep]) for tokens, keep in zip(hidden, mask.astype(bool))]

@@ -33,8 +33,7 @@ class Hit:
 def coverage(index: Index, question: str) -> float:
     """Share of the question's words that occur anywhere in the corpus."""
     words = query_tokens(question, bigrams=False)
-    vocab = index.lexical.bm25.vocab_dict
-    return sum(w in vocab for w in words) / len(words) if words else 0.0
+    return sum(index.lexical.known(words)) / len(words) if words else 0.0
 
 
 def _ranks(rows: np.ndarray) -> dict[int, int]:

@@ -125,6 +125,20 @@ class Store:
         return [(a, b) for a, b in self.con.execute("SELECT start, end FROM sentences WHERE row >= ? AND row < ? "
                                                     "ORDER BY row", (rows.start, rows.stop))]
 
+    def entries(self, article_ids: set[str]) -> dict[str, list[Entry]]:
+        """Stored passages (with hash and sentence spans) of some articles, to carry into a new version."""
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for passage_row, start, end in self.con.execute("SELECT passage_row, start, end FROM sentences ORDER BY row"):
+            spans.setdefault(passage_row, []).append((start, end))
+        out: dict[str, list[Entry]] = {}
+        for r in self.con.execute(f"{_PASSAGE} ORDER BY p.row"):
+            p = _passage(r)
+            if p["article_id"] in article_ids:
+                passage = Passage(p["article_id"], p["index"], p["start"], p["end"], p["text"])
+                out.setdefault(p["article_id"], []).append(
+                    Entry(passage, p["hash"], [(a - p["start"], b - p["start"]) for a, b in spans.get(p["row"], [])]))
+        return out
+
     def hashes(self) -> dict[str, tuple[int, range]]:
         """Content hash -> vector row and sentence rows, to reuse embeddings across builds."""
         return {h: (row, range(first, first + n))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _TONES = {"\u0300": "grave", "\u0301": "acute", "\u0303": "tilde", "\u0309": "hook", "\u0323": "dot"}
 _TONE_MARKS = "".join(_TONES)
@@ -36,6 +37,7 @@ def tidy(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+@lru_cache(maxsize=1 << 18)
 def _place_tone(word: str) -> str:
     """Move a syllable's tone mark to one canonical vowel (hòa, thủy, khỏe, quý, giá, người)."""
     decomposed = unicodedata.normalize("NFD", word)
@@ -77,6 +79,19 @@ def normalize(text: str) -> str:
 
 def fold(text: str) -> str:
     """Strip diacritics (and đ→d) so a question typed without them still matches."""
+    if len(text) < 32:
+        return _fold_short(text)
+    return _fold(text)
+
+
+@lru_cache(maxsize=1 << 18)
+def _fold_short(text: str) -> str:
+    """Words repeat endlessly in a corpus: fold each spelling once."""
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
+    """Decompose, drop combining marks, recompose."""
     decomposed = unicodedata.normalize("NFD", text.translate(_FOLD))
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 

@@ -20,7 +20,9 @@ def test_manifest_records_model_settings_counts_and_version(seed_config, embedde
     index = index_mod.load(seed_config, embedder)
     m = index.manifest
     assert m["format"] == index_mod.FORMAT
-    assert m["model"] == {"name": seed_config.model, "fingerprint": embedder.fingerprint, "dim": 384}
+    assert m["model"] == {"name": seed_config.model, "fingerprint": embedder.fingerprint, "dim": 384,
+                          "backend": embedder.backend}
+    assert set(m["stage_seconds"]) == {"split", "embed", "store", "lexical"}
     assert m["settings"] == seed_config.index_settings()
     assert m["counts"]["articles"] == 5 and m["counts"]["passages"] == len(index.dense) > 5
     assert m["built_at"] and m["version"] == index.version
@@ -141,3 +143,27 @@ def test_store_offsets_match_article_text(seed_config):
             assert article.text[p["start"]:p["end"]] == p["text"]
     manifest = json.loads((index.folder / "manifest.json").read_text())
     assert manifest["counts"]["passages"] == sum(s["passages"] for s in index.store.summaries())
+
+
+def test_updated_index_searches_like_a_fresh_build(fresh_config, embedder, tmp_path):
+    from qa.articles import Article
+
+    build_from_folder(fresh_config, embedder, progress=False)
+    extra = Article(id="extra", title="Hội nghị về chuyển đổi số",
+                    text="Ngày 12-3, Tỉnh ủy tổ chức hội nghị về chuyển đổi số. Mục tiêu là 90% thủ tục trực tuyến.")
+    before = embedder.encoded
+    manifest = index_mod.update(fresh_config, embedder, add=[extra], remove=["001_c3d5175d572a1b4d"])
+    assert embedder.encoded - before == manifest["counts"]["embedded"] == 1
+    articles, _ = load_folder(ROOT / "seeds")
+    scratch = replace(fresh_config, index_dir=tmp_path / "scratch")
+    index_mod.build(scratch, [a for a in articles if a.id != "001_c3d5175d572a1b4d"] + [extra], embedder,
+                    progress=False)
+    updated, fresh = index_mod.load(fresh_config), index_mod.load(scratch)
+    rows = lambda ix: {p["id"]: p["row"] for s in ix.store.summaries() for p in ix.store.article_passages(s["id"])}
+    a, b = rows(updated), rows(fresh)
+    assert set(a) == set(b)
+    for question in ["chuyển đổi số", "Chỉ thị 35-CT/TW", "tinh uy hoi nghi"]:
+        sa, sb = updated.lexical.scores(question), fresh.lexical.scores(question)
+        assert all(abs(sa[a[i]] - sb[b[i]]) < 1e-4 for i in a)
+    for i in a:
+        assert float(updated.dense.vectors[a[i]] @ fresh.dense.vectors[b[i]]) > 0.9999

@@ -33,10 +33,14 @@ def test_int8_has_its_own_fingerprint(embedder, onnx_embedder):
 
 
 def test_session_starts_on_first_use(base_config):
-    fresh = Embedder(base_config.model, base_config.model_cache, backend="onnx-int8")
-    assert fresh.runner._session is None
+    fresh = Embedder(base_config.model, base_config.model_cache, threads=2, backend="onnx-int8")
+    assert fresh.runner._sessions == []
     assert np.isclose(np.linalg.norm(fresh.encode_queries(["xin chào"])[0]), 1.0, atol=1e-5)
-    assert fresh.runner._session is not None
+    assert len(fresh.runner._sessions) == 2
+    batch = [f"câu số {i} về hội nghị" for i in range(5)]
+    together = fresh.encode_passages(batch)[0]
+    alone = np.stack([fresh.encode_passages([t])[0][0] for t in batch])
+    assert (together * alone).sum(axis=1).min() >= 0.995
 
 
 def test_unknown_backend(base_config):
