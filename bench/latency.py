@@ -4,8 +4,10 @@
     python bench/latency.py --url http://127.0.0.1:8000 --concurrency 1 4 16 --requests 300
 
 Each client keeps one HTTP/1.1 connection and asks questions from a JSON-lines file in turn.
-Prints p50/p95/p99 per level, errors, throughput, and the server's memory (RSS of the process
-listening on the port and its children) before and after.
+Prints p50/p95/p99 per level, errors, throughput, and the server's memory (PSS of the process
+listening on the port and its workers, so pages they share count once; RSS of each) before and after.
+Questions repeat once the file is used up (repeats are answered from the answer cache); give a
+larger file (e.g. a benchmark's questions.jsonl) to measure distinct questions only.
 """
 from __future__ import annotations
 
@@ -27,17 +29,41 @@ def questions(path: Path) -> list[str]:
     return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def server_rss_mb(port: int) -> float | None:
-    """RSS of the processes of the server listening on `port` (master and workers), from /proc."""
+def server_processes(port: int) -> list[str]:
+    """Pids of the server listening on `port`: the process holding the socket and all its descendants."""
     inode = _listening_inode(port)
     if inode is None:
-        return None
-    pids = [p for p in os.listdir("/proc") if p.isdigit() and _has_socket(p, inode)]
-    family = set(pids)
-    for pid in os.listdir("/proc"):
-        if pid.isdigit() and _parent(pid) in family:
-            family.add(pid)
-    return sum(_rss_kb(p) for p in family) / 1024
+        return []
+    family = {p for p in os.listdir("/proc") if p.isdigit() and _has_socket(p, inode)}
+    roots = {p for p in family if _parent(p) not in family}
+    grew = True
+    while grew:
+        children = {p for p in os.listdir("/proc") if p.isdigit() and _parent(p) in family} - family
+        family |= children
+        grew = bool(children)
+    return sorted(family | roots, key=int)
+
+
+def memory_mb(port: int) -> dict:
+    """Total memory of the server (PSS: shared pages counted once) and each process's RSS and PSS."""
+    per = {pid: (_status_kb(pid, "VmRSS:") / 1024, _pss_kb(pid) / 1024) for pid in server_processes(port)}
+    return {"total_pss": sum(pss for _, pss in per.values()), "processes": per}
+
+
+def describe(memory: dict) -> str:
+    """One line: total and per process."""
+    parts = ", ".join(f"pid {pid}: RSS {rss:.0f} / PSS {pss:.0f}" for pid, (rss, pss) in memory["processes"].items())
+    return f"{memory['total_pss']:.0f} MB in all (PSS) — {parts}"
+
+
+def _pss_kb(pid: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _listening_inode(port: int) -> str | None:
@@ -63,10 +89,10 @@ def _parent(pid: str) -> str | None:
         return None
 
 
-def _rss_kb(pid: str) -> int:
+def _status_kb(pid: str, field: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -120,18 +146,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="requests per level")
     parser.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "seed_questions.jsonl")
     parser.add_argument("--warmup", type=int, default=20)
+
     args = parser.parse_args()
     asked = questions(args.questions)
     port = urlparse(args.url).port
     run_level(args.url, asked, 2, args.warmup)
-    print(f"server memory before: {server_rss_mb(port):.0f} MB" if server_rss_mb(port) else "server memory: n/a")
+    print("server memory before:", describe(memory_mb(port)))
     print(f"{'clients':>7} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>6}")
     for level in args.concurrency:
         r = run_level(args.url, asked, level, args.requests)
         print(f"{r['concurrency']:>7} {r['requests']:>8} {r['errors']:>6} {r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} "
               f"{r['p99_ms']:>7.1f} {r['per_second']:>6.1f}" + (f"  {r['first_errors']}" if r["errors"] else ""))
-    if server_rss_mb(port):
-        print(f"server memory after: {server_rss_mb(port):.0f} MB")
+    print("server memory after:", describe(memory_mb(port)))
 
 
 if __name__ == "__main__":

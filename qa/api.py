@@ -50,7 +50,9 @@ def _question(value) -> str:
 
 
 def _top_k(value, name: str = "top_k") -> int:
-    """An integer between 1 and MAX_TOP_K (booleans, floats and strings are refused)."""
+    """An integer between 1 and MAX_TOP_K; as in JSON Schema 7.0 is an integer, 7.5, true and "7" are not."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOP_K:
         raise ApiError(400, f"invalid_{name}", f"\"{name}\" must be an integer from 1 to {MAX_TOP_K}")
     return value

@@ -8,7 +8,7 @@ from typing import Mapping
 
 from .embedder import BUNDLED, default_cache_dir
 
-INDEX_SETTINGS = ("target_chars", "max_chars", "bigrams")
+INDEX_SETTINGS = ("target_chars", "max_chars", "bigrams", "dense_index")
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,13 @@ class Config:
     seeds_dir: Path = Path("seeds")
     model: str = BUNDLED
     model_cache: Path = field(default_factory=default_cache_dir)
-    backend: str = "torch"
+    backend: str = "onnx"
     threads: int = 0
     target_chars: int = 500
     max_chars: int = 1500
     bigrams: bool = True
+    dense_index: str = "auto"
+    nprobe: int = 24
     mode: str = "hybrid"
     candidates: int = 100
     host: str = "127.0.0.1"

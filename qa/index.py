@@ -30,6 +30,7 @@ from .config import Config
 from .embedder import Embedder
 from .lexical import Lexical, Vocabulary, document_tokens
 from .store import Entry, Store, write as write_store
+from . import vectors as vectors_mod
 from .vectors import Dense
 
 FORMAT = 4
@@ -62,9 +63,9 @@ class DuplicateArticle(ValueError):
     """An added article's id is taken and replacing was not asked for."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Index:
-    """A loaded, read-only version: passages and articles, vectors, lexical index."""
+    """A loaded, read-only version: passages and articles, vectors, lexical index (hashed by identity)."""
 
     folder: Path
     manifest: dict
@@ -266,7 +267,8 @@ def _build(config: Config, articles: list[Article], embedder: Embedder, problems
     try:
         with timer("store"):
             write_store(work / "store.sqlite", articles, entries)
-            Dense.write(work, vectors, sentence_vectors)
+            kind = vectors_mod.choose(config.dense_index, len(entries))
+            Dense.write(work, vectors, sentence_vectors, kind, previous.dense)
         with timer("lexical"):
             token_ids, vocab = _token_ids(entries, titles, config, previous)
             Lexical.build(token_ids, vocab, config.bigrams).save(work / "lexical")
@@ -308,6 +310,7 @@ def _manifest(config, embedder, version, articles, entries, embedded, problems, 
         "model": {"name": config.model, "fingerprint": embedder.fingerprint, "dim": embedder.dim,
                   "backend": embedder.backend},
         "settings": config.index_settings(),
+        "dense": vectors_mod.choose(config.dense_index, len(entries)),
         "counts": {"articles": len(articles), "passages": len(entries), "embedded": embedded,
                    "reused": len(entries) - embedded, "sentences": sum(len(e.spans) for e in entries)},
         "problems": [{"source": p.source, "message": p.message} for p in problems],
@@ -385,4 +388,4 @@ def load(config: Config, embedder: Embedder | None = None, verify: bool = True) 
     _check(manifest, config, embedder, folder)
     _verify(folder, manifest, verify)
     lexical = Lexical.load(folder / "lexical", config.bigrams)
-    return Index(folder, manifest, Store(folder / "store.sqlite"), Dense.load(folder), lexical)
+    return Index(folder, manifest, Store(folder / "store.sqlite"), Dense.load(folder, config.nprobe), lexical)

@@ -14,8 +14,10 @@ def _json(schema: dict, description: str) -> dict:
 
 def _errors(*statuses: int) -> dict:
     """Error responses, all in the one JSON error shape."""
-    text = {400: "invalid input", 404: "not found", 405: "method not allowed", 413: "body too large",
-            415: "body is not JSON", 429: "too many requests"}
+    text = {400: "invalid input", 401: "missing or wrong operator token", 403: "changes are turned off",
+            404: "not found", 405: "method not allowed", 409: "the id exists and replace=false",
+            413: "body too large", 415: "unsupported body or file type", 422: "the upload holds no usable article",
+            429: "too many requests", 507: "the new index version could not be written; the old one is served"}
     return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
 
 
@@ -66,7 +68,11 @@ def _ask_request(limits) -> dict:
 
 
 def _question_schema(limits) -> dict:
-    return {"type": "string", "minLength": 1, "maxLength": limits.MAX_QUESTION_CHARS, "pattern": r"\S"}
+    """Non-blank: holds a character that is not whitespace in Python's sense (str.strip), spelled out."""
+    return {"type": "string", "minLength": 1, "maxLength": limits.MAX_QUESTION_CHARS, "pattern": _NOT_BLANK}
+
+
+_NOT_BLANK = "[^\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
 
 _ASK_RESPONSE = {
     "type": "object", "required": ["question", "language", "found", "answer", "passages", "took_ms"],
@@ -78,6 +84,7 @@ _ASK_RESPONSE = {
         "answer": _ref("Answer"),
         "passages": {"type": "array", "items": _ref("Passage")},
         "index_version": {"type": "string"},
+        "cached": {"type": "boolean", "description": "answered from the cache of this index version"},
         "took_ms": {"type": "number"},
     },
 }
@@ -104,6 +111,16 @@ _ARTICLE = {"type": "object", "required": ["id", "title", "text", "date", "autho
 _HEALTH = {"type": "object", "required": ["status", "model", "index", "counts"],
            "properties": {"status": {"const": "ok"}, "model": {"type": "object"},
                           "index": {"type": "object"}, "counts": {"type": "object"}}}
+
+_ARTICLE_ID = {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+_RECORD = {"type": "object", "required": ["id", "text"],
+           "properties": {"id": {"type": ["string", "integer"]}, "title": {"type": "string"}, "text": {"type": "string"},
+                          "url": {"type": "string"}, "date": {"type": "string"}, "author": {"type": "string"}}}
+
+_CHANGE = {"type": "object", "required": ["version", "counts"],
+           "properties": {"added": {"type": "array", "items": {"type": "string"}}, "removed": {"type": "string"},
+                          "version": {"type": "string"}, "counts": {"type": "object"}}}
 
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "object", "required": ["code", "message"],
@@ -134,14 +151,35 @@ def document() -> dict:
                                                            "passages": {"type": "array", "items": _ref("Passage")},
                                                            "took_ms": {"type": "number"}}}, "ranked passages"),
                               **_errors(400, 405, 429)}}},
-            "/api/articles": {"get": {
-                "summary": "All articles",
-                "responses": {"200": _json({"type": "array", "items": _ref("ArticleSummary")}, "articles"),
-                              **_errors(405, 429)}}},
-            "/api/articles/{article_id}": {"get": {
-                "summary": "One article with its text and passages",
-                "parameters": [{"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": _json(_ref("Article"), "the article"), **_errors(404, 405, 429)}}},
+            "/api/articles": {
+                "get": {
+                    "summary": "All articles",
+                    "responses": {"200": _json({"type": "array", "items": _ref("ArticleSummary")}, "articles"),
+                                  **_errors(405, 429)}},
+                "post": {
+                    "summary": "Add or replace articles (operators only)",
+                    "security": [{"operator": []}],
+                    "parameters": [{"name": "replace", "in": "query", "required": False,
+                                    "schema": {"type": "string", "enum": ["true", "false", "1", "0"]}}],
+                    "requestBody": {"required": True, "content": {
+                        "application/json": {"schema": {"oneOf": [_ref("ArticleRecord"),
+                                                                  {"type": "array", "items": _ref("ArticleRecord")}]}},
+                        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                            "file": {"type": "string", "format": "binary",
+                                     "description": ".txt, .md, .html, .json or .jsonl"}}}}}},
+                    "responses": {"201": _json(_ref("Change"), "published as a new index version"),
+                                  **_errors(400, 401, 403, 405, 409, 413, 415, 422, 429, 507)}}},
+            "/api/articles/{article_id}": {
+                "get": {
+                    "summary": "One article with its text and passages",
+                    "parameters": [_ARTICLE_ID],
+                    "responses": {"200": _json(_ref("Article"), "the article"), **_errors(404, 405, 429)}},
+                "delete": {
+                    "summary": "Remove an article (operators only)",
+                    "security": [{"operator": []}],
+                    "parameters": [_ARTICLE_ID],
+                    "responses": {"200": _json(_ref("Change"), "published as a new index version"),
+                                  **_errors(401, 403, 404, 405, 429, 507)}}},
             "/api/examples": {"get": {
                 "summary": "A few questions about the loaded corpus",
                 "responses": {"200": _json({"type": "array", "items": {
@@ -155,8 +193,10 @@ def document() -> dict:
                 "summary": "This document",
                 "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1"), **_errors(405)}}},
         },
-        "components": {"schemas": {
+        "components": {"securitySchemes": {"operator": {"type": "http", "scheme": "bearer",
+                                                        "description": "the server's QA_ADMIN_TOKEN"}},
+                       "schemas": {
             "AskRequest": _ask_request(limits), "AskResponse": _ASK_RESPONSE, "Answer": _ANSWER, "Citation": _CITATION,
             "Passage": _PASSAGE, "ArticleSummary": _SUMMARY, "Article": _ARTICLE, "Health": _HEALTH,
-            "Error": _ERROR}},
+            "Error": _ERROR, "ArticleRecord": _RECORD, "Change": _CHANGE}},
     }

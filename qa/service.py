@@ -1,6 +1,8 @@
 """The loaded model and index answering questions: what the CLI and the HTTP API both call."""
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import os
 import threading
@@ -61,17 +63,29 @@ class Service:
         return [_passage(rank, hit, row) for rank, (hit, row) in enumerate(zip(hits, rows), 1)]
 
     def timed_search(self, question: str, k: int = 5, mode: str | None = None) -> tuple[list[dict], float]:
-        """Search and its wall time in milliseconds."""
+        """Search and its wall time in milliseconds (no answer is picked, so no highlights)."""
         started = time.perf_counter()
-        found = [_public(p) for p in self.search(question, k, mode)]
+        found = [{**_public(p), "highlights": []} for p in self.search(question, k, mode)]
         return found, (time.perf_counter() - started) * 1000
 
     def ask(self, question: str, top_k: int = 5, history: list[dict] = ()) -> dict:
-        """The API's answer: language, resolved question, cited answer (or found=false) and passages."""
+        """The API's answer: language, resolved question, cited answer (or found=false) and passages.
+
+        Answers are cached per index version (a new version starts a new cache), so a question
+        asked again costs a copy, not a model run.
+        """
         started = time.perf_counter()
-        index = self.index
+        turns = tuple((t["role"], t["content"]) for t in history)
+        result = copy.deepcopy(self._answer(self.index, question, top_k, turns))
+        result["cached"] = result.pop("computed_at") < started
+        result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return result
+
+    @functools.lru_cache(maxsize=4096)
+    def _answer(self, index: index_mod.Index, question: str, top_k: int, history: tuple) -> dict:
+        """The answer as computed from one index version."""
         language = lang.detect(question)
-        resolved = followup.resolve(question, list(history))
+        resolved = followup.resolve(question, [{"role": r, "content": c} for r, c in history])
         vector = self.embedder.encode_queries([resolved])[0]
         passages = self.search(resolved, top_k, vector=vector, index=index)
         ranked = answer.score(index, resolved, vector, answer.candidates(index, passages))
@@ -82,7 +96,7 @@ class Service:
         return {"question": question, "resolved_question": resolved, "language": language,
                 "found": bool(chosen), "answer": answer.compose(chosen, passages) if chosen else None,
                 "evidence": evidence.to_dict(), "passages": [_public(p) for p in passages],
-                "index_version": index.version, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+                "index_version": index.version, "computed_at": time.perf_counter()}
 
     def article(self, article_id: str) -> dict | None:
         """A whole article with its metadata and its passages (offsets into its text)."""

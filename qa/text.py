@@ -18,7 +18,8 @@ _ONSETS = {"", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", 
 _CODAS = {"", "c", "ch", "m", "n", "ng", "nh", "p", "t"}
 _QUOTES = str.maketrans({c: '"' for c in "“”„‟«»″"} | {c: "'" for c in "‘’‚‛′`"})
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]")
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200c-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+_BREAKS = re.compile(r"[\u200b\u2028\u2029\x0b\x0c\x85]")
 _SPACES = re.compile(r"[^\S\n]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -30,9 +31,13 @@ _QUESTION_WORDS_EN = set("what who whom whose when where which why how many much
 
 
 def tidy(text: str) -> str:
-    """NFC, no invisible characters, single spaces, trimmed lines: safe for display and offsets."""
+    """NFC, no control or invisible characters, single spaces, trimmed lines: safe for display and offsets.
+
+    A zero-width space separates words, so it becomes a space; joiners, direction marks and
+    control characters are dropped.
+    """
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _INVISIBLE.sub("", text).replace("\u00a0", " ")
+    text = _BREAKS.sub(" ", _INVISIBLE.sub("", text)).replace("\u00a0", " ")
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(lines).strip()
 

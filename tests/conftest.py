@@ -74,6 +74,29 @@ def runner(capsys):
     return run
 
 
+ADMIN_TOKEN = "s3cret-token"
+
+
+@pytest.fixture(scope="module")
+def admin_config(tmp_path_factory, base_config, embedder) -> Config:
+    """A seed index of this test module's own, with corpus changes turned on and no rate limit."""
+    from qa.cli import build_from_folder
+
+    config = replace(base_config, index_dir=tmp_path_factory.mktemp("admin-index"), admin_token=ADMIN_TOKEN,
+                     rate_limit="")
+    build_from_folder(config, embedder, progress=False)
+    return config
+
+
+@pytest.fixture(scope="module")
+def admin_client(admin_config, embedder):
+    """Test client of an app over `admin_config`'s index."""
+    from qa import create_app
+    from qa.service import Service
+
+    return create_app(admin_config, Service(admin_config, embedder)).test_client()
+
+
 @pytest.fixture
 def fresh_config(tmp_path, base_config) -> Config:
     """An empty index folder for tests that build or break indexes."""

@@ -1,33 +1,17 @@
 """Changing the corpus while serving: authorisation, uploads, replace/remove, and nothing lost on bad input."""
 import io
 import json
-from dataclasses import replace
-
 import pytest
 
-from qa import create_app
 from qa import index as index_mod
-from qa.cli import build_from_folder
-from qa.service import Service
 
-TOKEN = "s3cret-token"
+from conftest import ADMIN_TOKEN as TOKEN
+
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 NEW = {"id": "new_article", "title": "Hội nghị về chuyển đổi số tỉnh Bình Minh",
        "text": "Ngày 12-3, Tỉnh ủy Bình Minh tổ chức hội nghị về chuyển đổi số. Hội nghị đặt mục tiêu "
                "đến năm 2027 có 90% thủ tục hành chính được thực hiện trực tuyến toàn trình.",
        "date": "2024-03-12", "author": "Minh An", "url": "https://example.org/chuyen-doi-so"}
-
-
-@pytest.fixture(scope="module")
-def admin_config(tmp_path_factory, base_config, embedder):
-    config = replace(base_config, index_dir=tmp_path_factory.mktemp("admin-index"), admin_token=TOKEN, rate_limit="")
-    build_from_folder(config, embedder, progress=False)
-    return config
-
-
-@pytest.fixture(scope="module")
-def admin_client(admin_config, embedder):
-    return create_app(admin_config, Service(admin_config, embedder)).test_client()
 
 
 def version(client) -> str:

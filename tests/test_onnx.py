@@ -7,26 +7,34 @@ from qa.embedder import Embedder
 from test_convert import TEXTS
 
 
+@pytest.fixture(scope="module")
+def torch_embedder(base_config):
+    return Embedder(base_config.model, base_config.model_cache, backend="torch")
+
+
 @pytest.fixture(scope="module", params=["onnx", "onnx-int8"])
 def onnx_embedder(request, base_config):
     return Embedder(base_config.model, base_config.model_cache, backend=request.param)
 
 
-def test_agrees_with_torch(embedder, onnx_embedder):
+def test_agrees_with_torch(torch_embedder, onnx_embedder):
+    embedder = torch_embedder
     floor = 0.9999 if onnx_embedder.backend == "onnx" else 0.98
     for ours, theirs in [(onnx_embedder.encode_queries(TEXTS), embedder.encode_queries(TEXTS)),
                          (onnx_embedder.encode_passages(TEXTS)[0], embedder.encode_passages(TEXTS)[0])]:
         assert (ours * theirs).sum(axis=1).min() >= floor
 
 
-def test_sentence_vectors_agree_with_torch(embedder, onnx_embedder):
+def test_sentence_vectors_agree_with_torch(torch_embedder, onnx_embedder):
+    embedder = torch_embedder
     text = "Câu thứ nhất về hội nghị. Câu thứ hai về Chỉ thị 35-CT/TW của Bộ Chính trị."
     spans = [[(0, 25), (26, len(text))]]
     ours, theirs = onnx_embedder.encode_passages([text], spans)[1][0], embedder.encode_passages([text], spans)[1][0]
     assert (ours * theirs).sum(axis=1).min() >= (0.9999 if onnx_embedder.backend == "onnx" else 0.98)
 
 
-def test_int8_has_its_own_fingerprint(embedder, onnx_embedder):
+def test_int8_has_its_own_fingerprint(torch_embedder, onnx_embedder):
+    embedder = torch_embedder
     same = onnx_embedder.backend == "onnx"
     assert (onnx_embedder.fingerprint == embedder.fingerprint) is same
     assert onnx_embedder.dim == embedder.dim and onnx_embedder.max_tokens == embedder.max_tokens

@@ -1,0 +1,68 @@
+"""Recall@10 of the IVF index against exact search, and search time, for several nprobe values.
+
+    python bench/ann_recall.py --index index/viwiki-onnx-int8 [--questions 600] [--nprobe 8 16 24 32 48]
+
+Queries are benchmark questions (Wikipedia questions, like the viwiki corpus), embedded with the
+index's backend. Recall@10 = share of the exact top 10 that the IVF top 10 also holds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa import index as index_mod  # noqa: E402
+from qa.config import Config  # noqa: E402
+from qa.embedder import Embedder  # noqa: E402
+
+
+def questions(benchmarks: Path, count: int) -> list[str]:
+    """The first questions of the Vietnamese benchmarks, in turn."""
+    out = []
+    for name in ("xquad_vi", "mlqa_vi_dev"):
+        lines = (benchmarks / name / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+        out += [json.loads(line)["question"] for line in lines[: count // 2]]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
+    parser.add_argument("--questions", type=int, default=600)
+    parser.add_argument("--nprobe", type=int, nargs="+", default=[8, 16, 24, 32, 48, 64])
+    args = parser.parse_args()
+    manifest = json.loads((args.index / "current" / "manifest.json").read_text())
+    config = replace(Config.from_env(), index_dir=args.index, backend=manifest["model"]["backend"],
+                     **manifest["settings"])
+    embedder = Embedder(config.model, config.model_cache, threads=1, backend=config.backend)
+    dense = index_mod.load(config, embedder, verify=False).dense
+    if dense.ivf is None:
+        raise SystemExit(f"{args.index} has no IVF index (it has {len(dense)} passages; build with QA_DENSE_INDEX=ivf)")
+    vectors = embedder.encode_queries(questions(args.benchmarks, args.questions))
+    started = time.perf_counter()
+    exact = [set(dense.search(v, 10, exact=True)[0].tolist()) for v in vectors]
+    exact_ms = (time.perf_counter() - started) / len(vectors) * 1000
+    print(f"{len(dense)} passages, nlist {dense.ivf.nlist}, {len(vectors)} questions; exact search {exact_ms:.2f} ms")
+    for nprobe in args.nprobe:
+        dense.ivf.nprobe = nprobe
+        times, recall = [], []
+        for v, truth in zip(vectors, exact):
+            started = time.perf_counter()
+            found = set(dense.search(v, 10)[0].tolist())
+            times.append((time.perf_counter() - started) * 1000)
+            recall.append(len(found & truth) / len(truth))
+        print(f"nprobe {nprobe:>3}: recall@10 {np.mean(recall):.4f}, search p50 {statistics.median(times):.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

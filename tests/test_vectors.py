@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from qa.vectors import APPROXIMATE_FROM, Dense, choose
+
+
+def _unit(rows, dim=64, seed=0):
+    x = np.random.default_rng(seed).standard_normal((rows, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_choice_is_automatic_and_overridable():
+    assert choose("auto", APPROXIMATE_FROM - 1) == "exact"
+    assert choose("auto", APPROXIMATE_FROM) == "ivf"
+    assert choose("exact", 10**7) == "exact" and choose("ivf", 10) == "ivf"
+    with pytest.raises(ValueError, match="dense index must be one of"):
+        choose("hnsw", 10)
+
+
+def test_exact_search_finds_itself(tmp_path):
+    vectors = _unit(500)
+    Dense.write(tmp_path, vectors, vectors[:10])
+    dense = Dense.load(tmp_path)
+    rows, scores = dense.search(vectors[42], 5)
+    assert rows[0] == 42 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert dense.ivf is None and len(dense) == 500
+
+
+def test_ivf_agrees_with_exact_search(tmp_path):
+    vectors = _unit(6000)
+    Dense.write(tmp_path, vectors, vectors[:10], kind="ivf")
+    dense = Dense.load(tmp_path, nprobe=1000)
+    assert dense.ivf is not None and dense.ivf.nlist > 1
+    for q in _unit(20, seed=1):
+        assert set(dense.search(q, 10)[0]) == set(dense.search(q, 10, exact=True)[0])
+
+
+def test_ivf_update_reuses_the_trained_centroids(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    vectors = _unit(6000)
+    Dense.write(first, vectors, vectors[:1], kind="ivf")
+    previous = Dense.load(first)
+    grown = np.concatenate([vectors, _unit(100, seed=2)])
+    Dense.write(second, grown, grown[:1], kind="ivf", previous=previous)
+    after = Dense.load(second, nprobe=previous.ivf.nlist)
+    assert after.ivf.nlist == previous.ivf.nlist and after.ivf.ntotal == 6100
+    centroids = lambda d: d.ivf.quantizer.reconstruct_n(0, d.ivf.nlist)
+    assert np.allclose(centroids(after), centroids(previous))
+    assert after.search(grown[6050], 1)[0][0] == 6050
