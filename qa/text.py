@@ -111,10 +111,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text).lower())
 
 
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the words of `text` itself (not normalised), for highlighting."""
-    return [m.span() for m in _WORD.finditer(text)]
-
 
 def is_question_word(word: str) -> bool:
     """Question and function words ("ai", "bao nhiêu", "what"): they never carry the topic.
