@@ -37,7 +37,10 @@ class Service:
         self.search("hội nghị", 1)
 
     def refresh(self) -> bool:
-        """Switch to the published version if it changed; a damaged new version is refused and the old kept."""
+        """Switch to the published version if it changed; a damaged new version is refused and the old kept.
+
+        The answer cache is emptied on a switch, so no old version stays mapped through it.
+        """
         folder = index_mod.current_folder(self.config.index_dir)
         if folder is None or folder in (self.index.folder, self._refused):
             return False
@@ -46,6 +49,7 @@ class Service:
                 return False
             try:
                 self.index = index_mod.load(self.config, self.embedder, verify=False)
+                self._answer.cache_clear()
             except index_mod.IndexProblem as exc:
                 self._refused = folder
                 log.error("keeping index version %s: the published one cannot be used: %s", self.index.version, exc)

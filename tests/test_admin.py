@@ -144,3 +144,14 @@ def test_cli_add_and_remove(admin_config, runner, tmp_path):
     assert code == 0 and index_mod.load(admin_config).manifest["counts"]["articles"] == before
     code, _, err = runner("remove", "cli_article", "--index", admin_config.index_dir)
     assert code == 2 and "no article with id" in err
+
+
+def test_cached_answers_follow_a_new_version(admin_client):
+    ask = lambda: admin_client.post("/api/ask", json={"question": "Kinh phí chuyển đổi số tỉnh Bình Minh là bao nhiêu?"})
+    first, again = ask().get_json(), ask().get_json()
+    assert again["cached"] and not first["cached"] and again["index_version"] == first["index_version"]
+    admin_client.post("/api/articles", json=dict(NEW, text=NEW["text"] + " Kinh phí là 80 tỷ đồng."), headers=AUTH)
+    after = ask().get_json()
+    assert not after["cached"] and after["index_version"] != first["index_version"]
+    assert after["passages"][0]["article_id"] == "new_article"
+    admin_client.delete("/api/articles/new_article", headers=AUTH)
