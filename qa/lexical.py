@@ -160,6 +160,14 @@ class Lexical:
         """Token ids of one passage, as stored."""
         return np.asarray(self.tokens[self.offsets[row]:self.offsets[row + 1]])
 
+    def rows_with(self, token: str) -> np.ndarray:
+        """Passages containing a token: its column of the BM25 matrix."""
+        i = self.vocab.lookup([token])[0]
+        if i is None:
+            return np.zeros(0, dtype=np.int64)
+        indptr = self.bm25.scores["indptr"]
+        return np.asarray(self.bm25.scores["indices"][indptr[i]:indptr[i + 1]])
+
     def known(self, tokens: list[str]) -> list[bool]:
         """Which tokens occur in the corpus."""
         return [i is not None for i in self.vocab.lookup(tokens)]

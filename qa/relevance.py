@@ -58,10 +58,12 @@ def anchors(question: str, language: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def missing_anchors(question: str, language: str, texts: list[str]) -> list[str]:
-    """Anchors of the question that none of the texts (the top articles) contains."""
-    present = {fold(w) for text in texts for w in words(text)}
-    return [a for a in anchors(question, language) if not {fold(w) for w in words(a)} <= present]
+def missing_anchors(question: str, language: str, contains) -> list[str]:
+    """Anchors of the question of which some word is in none of the top articles.
+
+    `contains(word)` says whether a folded word occurs in those articles (the index answers it).
+    """
+    return [a for a in anchors(question, language) if not all(contains(fold(w)) for w in words(a))]
 
 
 def found(e: Evidence, t: Thresholds = CALIBRATED) -> bool:

@@ -8,6 +8,8 @@ import os
 import threading
 import time
 
+import numpy as np
+
 from . import answer, followup, lang, relevance, retrieve
 from . import index as index_mod
 from .config import Config
@@ -136,7 +138,8 @@ def _evidence(index: index_mod.Index, question: str, resolved: str, language: st
               passages: list[dict]) -> relevance.Evidence:
     """What the found/not-found decision rests on."""
     top = passages[:answer.PASSAGES_SEARCHED]
-    articles = index.store.texts(list(dict.fromkeys(p["article_id"] for p in top)))
+    rows = index.store.rows_of(list(dict.fromkeys(p["article_id"] for p in top)))
+    contains = lambda word: bool(np.isin(index.lexical.rows_with(word), rows).any())
     return relevance.Evidence(
         dense=max((c.dense for c in ranked), default=0.0),
         lexical=max((c.lexical for c in ranked), default=0.0),
@@ -144,7 +147,7 @@ def _evidence(index: index_mod.Index, question: str, resolved: str, language: st
         same_language=bool(top) and top[0]["language"] == language,
         folded=language == "vi" and not has_diacritics(question),
         anchors=relevance.anchors(resolved, language),
-        missing=relevance.missing_anchors(resolved, language, list(articles.values())))
+        missing=relevance.missing_anchors(resolved, language, contains))
 
 
 def _example_question(title: str, language: str | None) -> str:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
+
 from .articles import Article
 from .passages import Passage
 
@@ -96,11 +98,11 @@ class Store:
         return [_passage(r) for r in self.con.execute(f"{_PASSAGE} WHERE p.article_id = ? ORDER BY p.idx",
                                                       (article_id,))]
 
-    def texts(self, article_ids: list[str]) -> dict[str, str]:
-        """Title and text of some articles, for checks that need more than a passage."""
+    def rows_of(self, article_ids: list[str]) -> np.ndarray:
+        """Vector rows of all passages of some articles."""
         marks = ",".join("?" * len(article_ids))
-        return {i: f"{t}\n{x}" for i, t, x in self.con.execute(
-            f"SELECT id, title, text FROM articles WHERE id IN ({marks})", list(article_ids))}
+        return np.array([r for (r,) in self.con.execute(f"SELECT row FROM passages WHERE article_id IN ({marks})",
+                                                         list(article_ids))], dtype=np.int64)
 
     def article(self, article_id: str) -> Article | None:
         """The whole cleaned article, or None."""
