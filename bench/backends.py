@@ -1,13 +1,15 @@
 """Compare embedding backends: passages/s, query embedding time, and retrieval quality.
 
     python bench/backends.py [--benchmarks ../shared/benchmarks] [--passages 320] [--backends torch onnx onnx-int8]
+                             [--only speed|quality]
 
 Speed: `--passages` real passages (~500 characters, from the first viwiki articles, with their
 titles and sentence spans, as a build embeds them) on all cores; single-question embedding on one
 thread (what a server worker gets with 2 workers on 2 cores). Quality: `python -m qa eval` on the
 three benchmarks with each backend (indexes under index/eval-BACKEND/, torch under index/eval/).
 Prints a table and the backend to make the default: the fastest whose R@1 stays within 0.005 of
-torch float32 on every benchmark.
+torch float32 on every benchmark. Quality figures do not depend on the machine's load, so
+`--only quality` may run beside other work and `--only speed` on an idle machine.
 """
 from __future__ import annotations
 
@@ -84,19 +86,25 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "viwiki_2017" / "documents.jsonl.gz")
     parser.add_argument("--passages", type=int, default=320)
     parser.add_argument("--backends", nargs="+", default=["torch", "onnx", "onnx-int8"])
+    parser.add_argument("--only", choices=["speed", "quality"], help="measure only this half")
     args = parser.parse_args()
     texts, spans = sample_passages(args.corpus, args.passages)
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
     print(f"{len(texts)} passages of {statistics.mean(map(len, texts)):.0f} characters on average; "
           f"{len(questions)} questions")
-    results = {b: {**speed(b, texts, spans, questions), **quality(b, args.benchmarks)} for b in args.backends}
+    results = {b: {**(speed(b, texts, spans, questions) if args.only != "quality" else {}),
+                   **(quality(b, args.benchmarks) if args.only != "speed" else {})} for b in args.backends}
+    if args.only != "quality":
+        base = results["torch"]["passages_per_s"]
+        for backend, r in results.items():
+            print(f"{backend:<10} {r['passages_per_s']:>6.1f} passages/s ({r['passages_per_s'] / base:.2f}x torch), "
+                  f"query {r['query_ms_p50']:.1f} ms")
+    if args.only != "speed":
+        for backend, r in results.items():
+            print(f"{backend:<10} R@1/MRR@10 " + "  ".join(f"{n} {r[n]['R@1']:.3f}/{r[n]['MRR@10']:.3f}" for n in BENCHMARKS))
+    if args.only:
+        return
     base = results["torch"]
-    print(f"{'backend':<10} {'passages/s':>10} {'x torch':>7} {'query ms':>8}  " +
-          "  ".join(f"{n} R@1/MRR@10" for n in BENCHMARKS))
-    for backend, r in results.items():
-        print(f"{backend:<10} {r['passages_per_s']:>10.1f} {r['passages_per_s'] / base['passages_per_s']:>7.2f} "
-              f"{r['query_ms_p50']:>8.1f}  " + "  ".join(f"{r[n]['R@1']:.3f}/{r[n]['MRR@10']:.3f}".rjust(len(n) + 12)
-                                                     for n in BENCHMARKS))
     eligible = [b for b, r in results.items() if all(base[n]["R@1"] - r[n]["R@1"] <= 0.005 for n in BENCHMARKS)]
     print("default should be:", max(eligible, key=lambda b: results[b]["passages_per_s"]))
 

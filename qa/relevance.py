@@ -4,7 +4,10 @@ Evidence: the best candidate sentence's cosine with the question, its IDF-weight
 question's words, and "anchors" — numbers, and names where they can match — that the question
 names but none of the top articles contains ("Nghị quyết 57" when the corpus only has 116).
 Cosines run lower across languages and for Vietnamese typed without diacritics, so each of the
-three cases has its own thresholds, fitted by `python bench/calibrate_found.py` (see README).
+three cases has its own thresholds, fitted by `python bench/calibrate_found.py` (see README; the
+cross-language cosine sits between the benchmarks' best, 0.78, and the seeds'). Across
+languages, a matching specific number or name supports a lower cosine; a year does not (news
+mentions years everywhere).
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from .text import fold, words
 
 _NUMBER = re.compile(r"\d+")
+_YEAR = re.compile(r"(1[5-9]|20)\d\d")
 _NAME = re.compile(r"(?<=\s)[A-ZĐ][^\W\d_]+")
 
 
@@ -26,7 +30,7 @@ class Thresholds:
     dense_alone: float = 0.85
     folded_dense_min: float = 0.72
     folded_lexical_min: float = 0.4
-    cross_dense_min: float = 0.81
+    cross_dense_min: float = 0.80
     cross_anchored_min: float = 0.74
 
 
@@ -71,7 +75,8 @@ def found(e: Evidence, t: Thresholds = CALIBRATED) -> bool:
     if e.missing:
         return False
     if not e.same_language:
-        return e.dense >= t.cross_dense_min or (bool(e.anchors) and e.dense >= t.cross_anchored_min)
+        specific = [a for a in e.anchors if not _YEAR.fullmatch(a)]
+        return e.dense >= t.cross_dense_min or (bool(specific) and e.dense >= t.cross_anchored_min)
     if e.folded:
         return e.dense >= t.folded_dense_min and e.lexical >= t.folded_lexical_min
     return e.dense >= t.dense_min and (e.lexical >= t.lexical_min or e.dense >= t.dense_alone)

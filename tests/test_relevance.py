@@ -42,6 +42,7 @@ def test_anchors_are_looked_up_in_the_whole_top_articles(service):
     (Evidence(T.cross_dense_min, 0.0, 0.2, same_language=False), True),
     (Evidence(T.cross_anchored_min, 0.0, 0.2, same_language=False), False),
     (Evidence(T.cross_anchored_min, 0.0, 0.2, same_language=False, anchors=["53"]), True),
+    (Evidence(T.cross_anchored_min, 0.0, 0.2, same_language=False, anchors=["2024"]), False),
 ])
 def test_decision_rules(evidence, expected):
     assert found(evidence) is expected
@@ -62,4 +63,4 @@ def test_false_accept_and_false_reject_rates_on_the_seed_corpus(service):
     assert {r["topic"] for r in ooc} >= {"weather", "sport", "prices", "recipes", "celebrities", "near_miss"}
     false_accept = sum(service.ask(r["question"])["found"] for r in ooc) / len(ooc)
     false_reject = sum(not service.ask(r["question"])["found"] for r in seed) / len(seed)
-    assert false_accept <= 0.06 and false_reject <= 0.05, (false_accept, false_reject)
+    assert false_accept <= 0.05 and false_reject <= 0.05, (false_accept, false_reject)
