@@ -50,6 +50,11 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
+def lexical_top(index: Index, question: str, n: int) -> np.ndarray:
+    """Rows of the n passages BM25 ranks highest."""
+    return _top(index.lexical.scores(question), n)
+
+
 def fuse(dense: np.ndarray, dense_floor: float, dense_top: float, lexical: np.ndarray,
          lexical_top: float, cover: float) -> np.ndarray:
     """Weighted sum of min-max dense and max-scaled BM25 scores, lexical weight scaled by coverage."""

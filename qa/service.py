@@ -10,13 +10,14 @@ import time
 
 import numpy as np
 
-from . import answer, followup, lang, relevance, retrieve
+from . import accents, answer, followup, lang, relevance, retrieve
 from . import index as index_mod
 from .config import Config
 from .embedder import Embedder
 from .text import has_diacritics
 
 log = logging.getLogger(__name__)
+RESPELL_PASSAGES = 10
 
 
 class Service:
@@ -63,10 +64,21 @@ class Service:
         """Ranked passages with their article, score and the rank each method gave them."""
         index = index or self.index
         if vector is None:
-            vector = self.embedder.encode_queries([question])[0]
+            vector = self.vector(index, question, lang.detect(question))
         hits = retrieve.search(index, vector, question, k, mode or self.config.mode, self.config.candidates)
         rows = index.store.passages([h.row for h in hits])
         return [_passage(rank, hit, row) for rank, (hit, row) in enumerate(zip(hits, rows), 1)]
+
+    def vector(self, index: index_mod.Index, question: str, language: str) -> np.ndarray:
+        """The question's embedding; Vietnamese typed without diacritics gets them back first.
+
+        The model reads unaccented Vietnamese poorly, so such a question is embedded as the
+        passages it matches lexically spell its words (see qa/accents.py).
+        """
+        if language == "vi" and not has_diacritics(question):
+            rows = retrieve.lexical_top(index, question, RESPELL_PASSAGES).tolist()
+            question = accents.restore(question, [p["text"] for p in index.store.passages(rows)])
+        return self.embedder.encode_queries([question])[0]
 
     def timed_search(self, question: str, k: int = 5, mode: str | None = None) -> tuple[list[dict], float]:
         """Search and its wall time in milliseconds (no answer is picked, so no highlights)."""
@@ -92,7 +104,7 @@ class Service:
         """The answer as computed from one index version."""
         language = lang.detect(question)
         resolved = followup.resolve(question, [{"role": r, "content": c} for r, c in history])
-        vector = self.embedder.encode_queries([resolved])[0]
+        vector = self.vector(index, resolved, language)
         passages = self.search(resolved, top_k, vector=vector, index=index)
         ranked = answer.score(index, resolved, vector, answer.candidates(index, passages))
         evidence = _evidence(index, question, resolved, language, ranked, passages)
