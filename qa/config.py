@@ -9,6 +9,7 @@ from typing import Mapping
 from .embedder import BUNDLED, default_cache_dir
 
 INDEX_SETTINGS = ("target_chars", "max_chars", "bigrams", "dense_index")
+MAY_BE_EMPTY = ("rate_limit", "admin_token")
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Config:
     max_chars: int = 1500
     bigrams: bool = True
     dense_index: str = "auto"
-    nprobe: int = 24
+    nprobe: int = 0
     mode: str = "hybrid"
     candidates: int = 100
     host: str = "127.0.0.1"
@@ -37,12 +38,15 @@ class Config:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
-        """Defaults, then QA_* variables, then explicit overrides (command-line options)."""
+        """Defaults, then QA_* variables, then explicit overrides (command-line options).
+
+        An empty variable means the default, except where empty means off (`QA_RATE_LIMIT=`).
+        """
         env = os.environ if env is None else env
         values = {}
         for f in fields(cls):
             raw = env.get(f"QA_{f.name.upper()}")
-            if raw is not None and raw != "":
+            if raw is not None and (raw != "" or f.name in MAY_BE_EMPTY):
                 values[f.name] = _parse(f.name, raw, f.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)

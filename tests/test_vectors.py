@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa.vectors import APPROXIMATE_FROM, Dense, choose
+from qa.vectors import APPROXIMATE_FROM, PROBE_SHARE, Dense, choose
 
 
 def _unit(rows, dim=64, seed=0):
@@ -33,6 +33,12 @@ def test_ivf_agrees_with_exact_search(tmp_path):
     assert dense.ivf is not None and dense.ivf.nlist > 1
     for q in _unit(20, seed=1):
         assert set(dense.search(q, 10)[0]) == set(dense.search(q, 10, exact=True)[0])
+
+
+def test_ivf_searches_a_share_of_its_lists_unless_told(tmp_path):
+    Dense.write(tmp_path, _unit(6000), _unit(1), kind="ivf")
+    default, told = Dense.load(tmp_path), Dense.load(tmp_path, nprobe=3)
+    assert default.ivf.nprobe == round(default.ivf.nlist * PROBE_SHARE) and told.ivf.nprobe == 3
 
 
 def test_ivf_update_reuses_the_trained_centroids(tmp_path):

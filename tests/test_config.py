@@ -1,0 +1,21 @@
+from pathlib import Path
+
+import pytest
+
+from qa.config import Config
+
+
+def test_variables_are_parsed_and_options_win():
+    config = Config.from_env({"QA_TARGET_CHARS": "300", "QA_BIGRAMS": "off", "QA_INDEX_DIR": "/tmp/x"}, port=9000)
+    assert (config.target_chars, config.bigrams, config.index_dir, config.port) == (300, False, Path("/tmp/x"), 9000)
+
+
+def test_an_empty_variable_means_the_default_except_where_empty_means_off():
+    config = Config.from_env({"QA_MODEL": "", "QA_PORT": "", "QA_RATE_LIMIT": "", "QA_ADMIN_TOKEN": ""})
+    assert config.model == Config().model and config.port == Config().port
+    assert config.rate_limit == "" and config.admin_token == ""
+
+
+def test_a_bad_value_names_the_variable():
+    with pytest.raises(ValueError, match="QA_PORT"):
+        Config.from_env({"QA_PORT": "eighty"})
