@@ -6,8 +6,9 @@
 Each client keeps one HTTP/1.1 connection and asks questions from a JSON-lines file in turn.
 Prints p50/p95/p99 per level, errors, throughput, and the server's memory (PSS of the process
 listening on the port and its workers, so pages they share count once; RSS of each) before and after.
-Questions repeat once the file is used up (repeats are answered from the answer cache); give a
-larger file (e.g. a benchmark's questions.jsonl) to measure distinct questions only.
+Each level goes on where the one before stopped; questions repeat once the file is used up
+(repeats are answered from the answer cache), so give a file of more than warm-up + levels ×
+requests questions (e.g. a benchmark's questions.jsonl) to measure distinct questions only.
 """
 from __future__ import annotations
 
@@ -99,8 +100,8 @@ def _status_kb(pid: str, field: str) -> int:
     return 0
 
 
-def run_level(url: str, asked: list[str], concurrency: int, total: int) -> dict:
-    """`total` requests spread over `concurrency` clients; latencies in milliseconds."""
+def run_level(url: str, asked: list[str], concurrency: int, total: int, offset: int = 0) -> dict:
+    """`total` requests spread over `concurrency` clients, from question `offset` on; latencies in milliseconds."""
     target = urlparse(url)
     latencies: list[float] = []
     errors: list[str] = []
@@ -110,7 +111,7 @@ def run_level(url: str, asked: list[str], concurrency: int, total: int) -> dict:
     def client() -> None:
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
         for i in counter:
-            body = json.dumps({"question": asked[i % len(asked)], "top_k": 5}).encode()
+            body = json.dumps({"question": asked[(offset + i) % len(asked)], "top_k": 5}).encode()
             started = time.perf_counter()
             try:
                 conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
@@ -153,8 +154,8 @@ def main() -> None:
     run_level(args.url, asked, 2, args.warmup)
     print("server memory before:", describe(memory_mb(port)))
     print(f"{'clients':>7} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>6}")
-    for level in args.concurrency:
-        r = run_level(args.url, asked, level, args.requests)
+    for n, level in enumerate(args.concurrency):
+        r = run_level(args.url, asked, level, args.requests, args.warmup + n * args.requests)
         print(f"{r['concurrency']:>7} {r['requests']:>8} {r['errors']:>6} {r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} "
               f"{r['p99_ms']:>7.1f} {r['per_second']:>6.1f}" + (f"  {r['first_errors']}" if r["errors"] else ""))
     print("server memory after:", describe(memory_mb(port)))
