@@ -383,19 +383,29 @@ def _check(manifest: dict, config: Config, embedder: Embedder | None, folder: Pa
                             f"not {config.index_settings()}; {rebuild_hint(config)}")
 
 
-def load(config: Config, embedder: Embedder | None = None, verify: bool = True) -> Index:
-    """Open the current version after checking it fits this model and these settings.
-
-    `verify` checks every file's checksum (at start-up); without it only sizes are checked.
-    """
+def _current(config: Config) -> tuple[Path, dict]:
+    """The current version's folder and manifest, or a clear error when there is none."""
     folder = current_folder(config.index_dir)
     if folder is None:
         raise IndexNotFound(f"no index in {config.index_dir}; build one with: python -m qa build "
                             f"--index {config.index_dir} --seeds {config.seeds_dir}")
     try:
-        manifest = json.loads((folder / "manifest.json").read_text())
+        return folder, json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError) as exc:
         raise IndexCorrupt(f"index manifest {folder / 'manifest.json'} is unreadable: {exc}") from exc
+
+
+def verify(config: Config) -> None:
+    """Checksum every file of the current version; start-up runs it while the model loads."""
+    _verify(*_current(config), checksums=True)
+
+
+def load(config: Config, embedder: Embedder | None = None, verify: bool = True) -> Index:
+    """Open the current version after checking it fits this model and these settings.
+
+    `verify` checks every file's checksum (at start-up); without it only sizes are checked.
+    """
+    folder, manifest = _current(config)
     _check(manifest, config, embedder, folder)
     _verify(folder, manifest, verify)
     lexical = Lexical.load(folder / "lexical", config.bigrams)

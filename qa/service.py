@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -28,9 +29,14 @@ class Service:
     """
 
     def __init__(self, config: Config, embedder: Embedder | None = None):
+        """Load the model while the index files are checksummed (hashlib runs beside Python code)."""
         self.config = config
-        self.embedder = embedder or Embedder(config.model, config.model_cache, config.threads or None, config.backend)
-        self.index = index_mod.load(config, self.embedder)
+        with ThreadPoolExecutor(1) as pool:
+            verified = pool.submit(index_mod.verify, config)
+            self.embedder = embedder or Embedder(config.model, config.model_cache, config.threads or None,
+                                                 config.backend)
+            verified.result()
+        self.index = index_mod.load(config, self.embedder, verify=False)
         self._refresh_lock = threading.Lock()
         self._refused = None
         lang.prepare()
