@@ -41,18 +41,13 @@ def _ranks(rows: np.ndarray) -> dict[int, int]:
     return {int(r): i + 1 for i, r in enumerate(rows)}
 
 
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
+def best_rows(scores: np.ndarray, n: int) -> np.ndarray:
     """Rows of the n best positive scores, best first."""
     n = min(n, int((scores > 0).sum()))
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     part = np.argpartition(-scores, n - 1)[:n]
     return part[np.argsort(-scores[part], kind="stable")]
-
-
-def lexical_top(index: Index, question: str, n: int) -> np.ndarray:
-    """Rows of the n passages BM25 ranks highest."""
-    return _top(index.lexical.scores(question), n)
 
 
 def fuse(dense: np.ndarray, dense_floor: float, dense_top: float, lexical: np.ndarray,
@@ -65,14 +60,17 @@ def fuse(dense: np.ndarray, dense_floor: float, dense_top: float, lexical: np.nd
 
 
 def search(index: Index, query_vector: np.ndarray, question: str, k: int = 10,
-           mode: str = "hybrid", candidates: int = 100) -> list[Hit]:
-    """The k best passages for a question whose vector is already computed."""
+           mode: str = "hybrid", candidates: int = 100, lexical_scores: np.ndarray | None = None) -> list[Hit]:
+    """The k best passages for a question whose vector (and maybe BM25 scores) are already computed."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     dense_rows, dense_scores = (index.dense.search(query_vector, candidates) if mode != "lexical"
                                 else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)))
-    lexical_all = index.lexical.scores(question) if mode != "dense" else None
-    lexical_rows = _top(lexical_all, candidates) if lexical_all is not None else np.zeros(0, dtype=np.int64)
+    if mode == "dense":
+        lexical_all = None
+    else:
+        lexical_all = lexical_scores if lexical_scores is not None else index.lexical.scores(question)
+    lexical_rows = best_rows(lexical_all, candidates) if lexical_all is not None else np.zeros(0, dtype=np.int64)
     rows = np.unique(np.concatenate([dense_rows, lexical_rows])).astype(np.int64)
     dense = index.dense.scores(query_vector, rows)
     lexical = lexical_all[rows] if lexical_all is not None else np.zeros(len(rows), dtype=np.float32)

@@ -66,25 +66,28 @@ class Service:
             return True
 
     def search(self, question: str, k: int = 5, mode: str | None = None, vector=None,
-               index: index_mod.Index | None = None) -> list[dict]:
+               index: index_mod.Index | None = None, lexical=None) -> list[dict]:
         """Ranked passages with their article, score and the rank each method gave them."""
         index = index or self.index
         if vector is None:
-            vector = self.vector(index, question, lang.detect(question))
-        hits = retrieve.search(index, vector, question, k, mode or self.config.mode, self.config.candidates)
+            vector, lexical = self.query(index, question, lang.detect(question))
+        hits = retrieve.search(index, vector, question, k, mode or self.config.mode, self.config.candidates, lexical)
         rows = index.store.passages([h.row for h in hits])
         return [_passage(rank, hit, row) for rank, (hit, row) in enumerate(zip(hits, rows), 1)]
 
-    def vector(self, index: index_mod.Index, question: str, language: str) -> np.ndarray:
-        """The question's embedding; Vietnamese typed without diacritics gets them back first.
+    def query(self, index: index_mod.Index, question: str, language: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """The question's embedding, and its BM25 scores when they were needed to make it.
 
         The model reads unaccented Vietnamese poorly, so such a question is embedded as the
-        passages it matches lexically spell its words (see qa/accents.py).
+        passages it matches lexically spell its words (see qa/accents.py); retrieval reuses
+        those scores instead of computing them again.
         """
+        scores = None
         if language == "vi" and not has_diacritics(question):
-            rows = retrieve.lexical_top(index, question, RESPELL_PASSAGES).tolist()
+            scores = index.lexical.scores(question)
+            rows = retrieve.best_rows(scores, RESPELL_PASSAGES).tolist()
             question = accents.restore(question, [p["text"] for p in index.store.passages(rows)])
-        return self.embedder.encode_queries([question])[0]
+        return self.embedder.encode_queries([question])[0], scores
 
     def timed_search(self, question: str, k: int = 5, mode: str | None = None) -> tuple[list[dict], float]:
         """Search and its wall time in milliseconds (no answer is picked, so no highlights)."""
@@ -110,8 +113,8 @@ class Service:
         """The answer as computed from one index version."""
         language = lang.detect(question)
         resolved = followup.resolve(question, [{"role": r, "content": c} for r, c in history])
-        vector = self.vector(index, resolved, language)
-        passages = self.search(resolved, top_k, vector=vector, index=index)
+        vector, lexical = self.query(index, resolved, language)
+        passages = self.search(resolved, top_k, vector=vector, index=index, lexical=lexical)
         ranked = answer.score(index, resolved, vector, answer.candidates(index, passages))
         evidence = _evidence(index, question, resolved, language, ranked, passages)
         chosen = answer.choose(ranked) if relevance.found(evidence) else []
