@@ -64,9 +64,12 @@ def _parse(name: str, raw: str, kind: str):
                 raise ValueError(raw)
             return raw.lower() in {"1", "true", "yes", "on"}
         if kind == "int":
+            if int(raw) < 0:
+                raise ValueError(raw)
             return int(raw)
         if kind == "Path":
             return Path(raw).expanduser()
         return raw
     except ValueError:
-        raise ValueError(f"QA_{name.upper()}={raw!r} is not a valid {kind}") from None
+        expected = "whole number ≥ 0" if kind == "int" else kind
+        raise ValueError(f"QA_{name.upper()}={raw!r} is not a valid {expected}") from None

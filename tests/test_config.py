@@ -16,6 +16,7 @@ def test_an_empty_variable_means_the_default_except_where_empty_means_off():
     assert config.rate_limit == "" and config.admin_token == ""
 
 
-def test_a_bad_value_names_the_variable():
-    with pytest.raises(ValueError, match="QA_PORT"):
-        Config.from_env({"QA_PORT": "eighty"})
+@pytest.mark.parametrize("name, raw", [("QA_PORT", "eighty"), ("QA_NPROBE", "-5"), ("QA_BIGRAMS", "maybe")])
+def test_a_bad_value_names_the_variable(name, raw):
+    with pytest.raises(ValueError, match=name):
+        Config.from_env({name: raw})
