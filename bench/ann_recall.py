@@ -45,7 +45,7 @@ def main() -> None:
     config = replace(Config.from_env(), index_dir=args.index, backend=manifest["model"]["backend"],
                      **manifest["settings"])
     embedder = Embedder(config.model, config.model_cache, threads=1, backend=config.backend)
-    dense = index_mod.load(config, embedder, verify=False).dense
+    dense = index_mod.load(config, embedder, verify=False).dense.base
     if dense.ivf is None:
         raise SystemExit(f"{args.index} has no IVF index (it has {len(dense)} passages; build with QA_DENSE_INDEX=ivf)")
     vectors = embedder.encode_queries(questions(args.benchmarks, args.questions))

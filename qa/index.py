@@ -1,8 +1,10 @@
 """Index versions on disk: build (re-embedding only changed passages), publish atomically, load.
 
-Layout: `<index_dir>/versions/<version>/` holds manifest.json, store.sqlite, vectors.npy and
-lexical/; `<index_dir>/current` is a symlink swapped in one rename once a version is complete,
-so a failed or killed build leaves the previous version in place.
+Layout: `<index_dir>/versions/<version>/` holds manifest.json and the base segment (store.sqlite,
+vectors.npy, sentence_vectors.npy, dense.ivf on large corpora, lexical/), and after small updates
+on a large index a delta segment in delta/ (see layers.py); `<index_dir>/current` is a symlink
+swapped in one rename once a version is complete, so a failed or killed build leaves the previous
+version in place. Published files never change, so a new version hard-links the base's files.
 """
 from __future__ import annotations
 
@@ -29,12 +31,15 @@ from . import passages as passages_mod
 from .articles import Article, Problem
 from .config import Config
 from .embedder import Embedder
+from .layers import DELTA, LayeredDense, LayeredLexical, LayeredStore, open_layers
 from .lexical import Lexical, Vocabulary, document_tokens
-from .store import Entry, Store, write as write_store
+from .store import Entry, write as write_store
 from . import vectors as vectors_mod
 from .vectors import Dense
 
-FORMAT = 4
+FORMAT = 5
+READS = (4, 5)  # format 4: the same, never with a delta segment
+MERGE_SHARE = 0.1  # of the base's passages: past it, hidden plus delta passages are merged by a full build
 CURRENT = "current"
 VERSIONS = "versions"
 KEEP_VERSIONS = 3
@@ -70,9 +75,9 @@ class Index:
 
     folder: Path
     manifest: dict
-    store: Store
-    dense: Dense
-    lexical: Lexical
+    store: LayeredStore
+    dense: LayeredDense
+    lexical: LayeredLexical
 
     @property
     def version(self) -> str:
@@ -128,9 +133,9 @@ class _Previous:
     """What the current version can lend a new build: vectors and token ids by content hash, passages."""
 
     known: dict[str, tuple[int, range]]
-    dense: Dense | None = None
-    lexical: Lexical | None = None
-    store: Store | None = None
+    dense: LayeredDense | None = None
+    lexical: LayeredLexical | None = None
+    store: LayeredStore | None = None
 
 
 def _reusable(config: Config, embedder: Embedder) -> _Previous:
@@ -140,12 +145,11 @@ def _reusable(config: Config, embedder: Embedder) -> _Previous:
         return _Previous({})
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
-        if manifest["format"] != FORMAT or manifest["model"]["fingerprint"] != embedder.fingerprint:
+        if manifest["format"] not in READS or manifest["model"]["fingerprint"] != embedder.fingerprint:
             return _Previous({})
-        store = Store(folder / "store.sqlite")
+        store, dense, lexical = open_layers(folder, frozenset(manifest.get("hidden", ())), bigrams=config.bigrams)
         same = manifest["settings"] == config.index_settings()
-        return _Previous(store.hashes(), Dense.load(folder),
-                         Lexical.load(folder / "lexical", config.bigrams) if same else None, store if same else None)
+        return _Previous(store.hashes(), dense, lexical if same else None, store if same else None)
     except (OSError, ValueError, KeyError, sqlite3.Error):
         return _Previous({})
 
@@ -168,11 +172,9 @@ def _split_all(articles: list[Article], config: Config, embedder: Embedder,
     return entries
 
 
-def _token_ids(entries: list[Entry], titles: dict[str, str], config: Config,
-               previous: _Previous) -> tuple[list[np.ndarray], Vocabulary]:
-    """Each passage's token ids: copied when its content hash was indexed before, else tokenised."""
-    vocab = previous.lexical.vocab if previous.lexical else Vocabulary.empty()
-    vocab = Vocabulary(vocab.hashes, vocab.ids)
+def _token_ids(entries: list[Entry], titles: dict[str, str], config: Config, previous: _Previous,
+               vocab: Vocabulary) -> list[np.ndarray]:
+    """Each passage's token ids: copied when its content hash was indexed before, else tokenised into `vocab`."""
     out = []
     for e in entries:
         if previous.lexical is not None and e.hash in previous.known:
@@ -180,7 +182,7 @@ def _token_ids(entries: list[Entry], titles: dict[str, str], config: Config,
         else:
             text = f"{titles[e.passage.article_id]}\n{e.passage.text}"
             out.append(vocab.add(document_tokens(text, config.bigrams)))
-    return out, vocab
+    return out
 
 
 def _embed(entries: list[Entry], titles: dict[str, str], embedder: Embedder, previous: _Previous,
@@ -188,14 +190,15 @@ def _embed(entries: list[Entry], titles: dict[str, str], embedder: Embedder, pre
     """Passage and sentence vectors, copying those whose content hash is already embedded."""
     vectors = np.zeros((len(entries), embedder.dim), dtype=np.float32)
     sentences: list[np.ndarray] = [np.zeros((0, embedder.dim), np.float32)] * len(entries)
-    todo = []
-    for i, entry in enumerate(entries):
-        if entry.hash in previous.known and previous.dense is not None:
-            row, sentence_rows = previous.known[entry.hash]
-            vectors[i] = previous.dense.vectors[row]
-            sentences[i] = previous.dense.sentence_vectors[sentence_rows.start:sentence_rows.stop]
-        else:
-            todo.append(i)
+    reuse = previous.dense is not None
+    todo = [i for i, e in enumerate(entries) if not (reuse and e.hash in previous.known)]
+    kept = [i for i, e in enumerate(entries) if reuse and e.hash in previous.known]
+    if kept:
+        found = [previous.known[entries[i].hash] for i in kept]
+        vectors[kept] = previous.dense.vectors_of([row for row, _ in found])
+        flat = previous.dense.sentence_vectors_of(np.concatenate([np.arange(s.start, s.stop) for _, s in found]))
+        for i, block in zip(kept, np.split(flat, np.cumsum([len(s) for _, s in found])[:-1])):
+            sentences[i] = block
     if todo:
         texts, spans = [], []
         for i in todo:
@@ -224,57 +227,161 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
            replace: bool = True, progress: bool = False) -> dict:
     """Publish the current version with `add` put in (an article with the same id replaced) and `remove` taken out.
 
+    On a large index the changed articles go into a delta segment beside the unchanged base (seconds);
+    past MERGE_SHARE, or on a small index, everything is rebuilt into one segment (reusing vectors).
     The writer lock covers reading the current version too, so concurrent updates never lose each other.
     """
     with _locked(Path(config.index_dir)):
-        folder = current_folder(config.index_dir)
-        current = {a.id: a for a in Store(folder / "store.sqlite").articles()} if folder else {}
-        unknown = [i for i in remove if i not in current]
+        previous = _reusable(config, embedder)
+        store = previous.store
+        live = set(store.ids()) if store else set()
+        unknown = [i for i in remove if i not in live]
         if unknown:
             raise UnknownArticle(f"no article with id {', '.join(map(repr, unknown))}; nothing was changed")
-        taken = [a.id for a in add if a.id in current]
+        taken = [a.id for a in add if a.id in live]
         if taken and not replace:
             raise DuplicateArticle(f"article id {', '.join(map(repr, taken))} already exists; "
                                    "send replace=true to replace it. Nothing was changed")
-        current.update({a.id: a for a in add})
-        for article_id in remove:
-            del current[article_id]
-        if not current:
+        added = {a.id: a for a in add}
+        changed = set(added) | set(remove)
+        if not live - changed and not added:
             raise UnknownArticle("removing every article would leave an empty index; nothing was changed")
-        changed = {a.id for a in add} | set(remove)
-        return _build(config, list(current.values()), embedder, [], progress, keep=set(current) - changed)
+        if store is not None and _delta_fits(config, previous, added, changed):
+            kept = sorted(store.delta_ids - changed)
+            hidden = store.hidden | ((live - store.delta_ids) & changed)
+            return _build_delta(config, embedder, previous, [*store.articles(kept), *added.values()], set(kept),
+                                hidden, progress)
+        articles = {a.id: a for a in store.articles()} if store else {}
+        articles.update(added)
+        for article_id in remove:
+            del articles[article_id]
+        return _build(config, list(articles.values()), embedder, [], progress, keep=set(articles) - changed,
+                      previous=previous)
 
 
-def _build(config: Config, articles: list[Article], embedder: Embedder, problems: list[Problem],
-           progress: bool, keep: set[str] = frozenset()) -> dict:
-    """Build and publish; the caller holds the writer lock. Articles in `keep` are unchanged since the
-    current version, so their passages are taken as stored instead of being split again."""
-    timer = _Timer()
-    index_dir = Path(config.index_dir)
-    previous = _reusable(config, embedder)
+def _delta_fits(config: Config, previous: _Previous, added: dict[str, Article], changed: set[str]) -> bool:
+    """Whether a delta segment is worth it: a large base, and hidden plus delta passages under MERGE_SHARE of it."""
+    store, base = previous.store, len(previous.dense.base)
+    if base < max(config.delta_from, 1):
+        return False
+    hidden = store.hidden | ((set(store.base.ids()) - store.delta_ids) & changed)
+    delta = len(store.delta.rows_of(store.delta_ids - changed)) if store.delta is not None else 0
+    delta += sum(len(a.text) // config.target_chars + 1 for a in added.values())
+    return len(store.base.rows_of(hidden)) + delta <= MERGE_SHARE * base
+
+
+@dataclass
+class _Segment:
+    """The passages of some articles, embedded, ready to be written as a segment."""
+
+    articles: list[Article]
+    entries: list[Entry]
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    embedded: int
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return {a.id: a.title for a in self.articles}
+
+
+def _prepare(config: Config, articles: list[Article], embedder: Embedder, previous: _Previous, keep: set[str],
+             progress: bool, timer: "_Timer") -> _Segment:
+    """Split and embed articles; those in `keep` are unchanged, so their stored passages are taken as they are."""
     with timer("split"):
         for article in articles:
             article.language = article.language or lang.detect(f"{article.title}\n{article.text[:600]}")
         known = previous.store.entries(keep) if previous.store is not None and keep else {}
         entries = _split_all(articles, config, embedder, known)
-        titles = {a.id: a.title for a in articles}
+    titles = {a.id: a.title for a in articles}
     with timer("embed"):
         vectors, sentence_vectors, embedded = _embed(entries, titles, embedder, previous, progress)
+    return _Segment(articles, entries, vectors, sentence_vectors, embedded)
+
+
+def _write_segment(folder: Path, config: Config, segment: _Segment, previous: _Previous, vocab: Vocabulary,
+                   kind: str, timer: "_Timer", base: Lexical | None = None) -> None:
+    """Write a segment's store, vectors and lexical index; a delta names the base its BM25 is weighted by."""
+    with timer("store"):
+        write_store(folder / "store.sqlite", segment.articles, segment.entries)
+        Dense.write(folder, segment.vectors, segment.sentence_vectors, kind,
+                    previous.dense.base.ivf if previous.dense is not None else None)
+    with timer("lexical"):
+        token_ids = _token_ids(segment.entries, segment.titles, config, previous, vocab)
+        Lexical.build(token_ids, vocab, base).save(folder / "lexical")
+
+
+def _build(config: Config, articles: list[Article], embedder: Embedder, problems: list[Problem],
+           progress: bool, keep: set[str] = frozenset(), previous: _Previous | None = None) -> dict:
+    """Build and publish a version of one segment; the caller holds the writer lock."""
+    timer = _Timer()
+    previous = previous or _reusable(config, embedder)
+    segment = _prepare(config, articles, embedder, previous, keep, progress, timer)
+    kind = vectors_mod.choose(config.dense_index, len(segment.entries))
+
+    def write(work: Path) -> dict:
+        vocab = previous.lexical.vocab if previous.lexical is not None else Vocabulary.empty()
+        _write_segment(work, config, segment, previous, vocab, kind, timer)
+        sizes = {"passages": len(segment.entries), "sentences": len(segment.sentence_vectors)}
+        return {"dense": kind, "segments": {"base": sizes}, "files": _files(work),
+                "counts": {"articles": len(articles), **sizes}}
+
+    return _publish_new(config, embedder, segment, problems, timer, write)
+
+
+def _build_delta(config: Config, embedder: Embedder, previous: _Previous, articles: list[Article], keep: set[str],
+                 hidden: set[str], progress: bool) -> dict:
+    """Publish the current base (hard-linked) with `hidden` articles hidden and `articles` as the delta."""
+    timer = _Timer()
+    folder, manifest = _current(config)
+    segment = _prepare(config, articles, embedder, previous, keep, progress, timer)
+    base, store = previous.lexical.base, previous.store.base
+
+    def write(work: Path) -> dict:
+        files = _link_base(folder, manifest, work)
+        sizes = {"passages": len(segment.entries), "sentences": len(segment.sentence_vectors)}
+        if articles:
+            (work / DELTA).mkdir()
+            vocab = previous.lexical.delta.vocab if previous.lexical.delta is not None else Vocabulary.empty(base.vocab)
+            _write_segment(work / DELTA, config, segment, previous, vocab, "exact", timer, base)
+            files.update({f"{DELTA}/{name}": meta for name, meta in _files(work / DELTA).items()})
+        shown = [i for i in store.ids() if i not in hidden]
+        passages, sentences = store.totals(shown)
+        return {"dense": manifest["dense"], "hidden": sorted(hidden), "files": files,
+                "segments": {"base": manifest.get("segments", {}).get("base") or {
+                    "passages": len(previous.dense.base), "sentences": len(previous.dense.base.sentence_vectors)},
+                    **({DELTA: sizes} if articles else {})},
+                "counts": {"articles": len(shown) + len(articles), "passages": passages + sizes["passages"],
+                           "sentences": sentences + sizes["sentences"]}}
+
+    return _publish_new(config, embedder, segment, [], timer, write)
+
+
+def _link_base(folder: Path, manifest: dict, work: Path) -> dict[str, dict]:
+    """Hard-link the base segment's files into a new version (copy where links are not possible)."""
+    files = {name: meta for name, meta in manifest["files"].items() if not name.startswith(f"{DELTA}/")}
+    for name in files:
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(folder / name, work / name)
+        except OSError:
+            shutil.copy2(folder / name, work / name)
+    return files
+
+
+def _publish_new(config: Config, embedder: Embedder, segment: _Segment, problems: list[Problem],
+                 timer: "_Timer", write) -> dict:
+    """Write a version in a scratch folder with `write` (which returns its part of the manifest), then publish it."""
+    index_dir = Path(config.index_dir)
     version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
     versions = index_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     work = versions / f".tmp-{version}"
     work.mkdir()
     try:
-        with timer("store"):
-            write_store(work / "store.sqlite", articles, entries)
-            kind = vectors_mod.choose(config.dense_index, len(entries))
-            Dense.write(work, vectors, sentence_vectors, kind, previous.dense)
-        with timer("lexical"):
-            token_ids, vocab = _token_ids(entries, titles, config, previous)
-            Lexical.build(token_ids, vocab, config.bigrams).save(work / "lexical")
-        manifest = _manifest(config, embedder, version, articles, entries, embedded, problems, timer)
-        manifest["files"] = _files(work)
+        written = write(work)
+        written["counts"].update(embedded=segment.embedded, reused=len(segment.entries) - segment.embedded)
+        manifest = {**_manifest(config, embedder, version, problems, timer), **written}
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         _publish(index_dir, work, versions / version)
     except sqlite3.Error as exc:
@@ -303,17 +410,14 @@ class _Timer:
             self.stages[stage] = round(time.time() - began, 2)
 
 
-def _manifest(config, embedder, version, articles, entries, embedded, problems, timer) -> dict:
-    """What a loader must check and what a reader of the folder wants to know."""
+def _manifest(config: Config, embedder: Embedder, version: str, problems: list[Problem], timer: "_Timer") -> dict:
+    """What a loader must check and what a reader of the folder wants to know (the build adds counts and files)."""
     return {
         "format": FORMAT,
         "version": version,
         "model": {"name": config.model, "fingerprint": embedder.fingerprint, "dim": embedder.dim,
                   "backend": embedder.backend},
         "settings": config.index_settings(),
-        "dense": vectors_mod.choose(config.dense_index, len(entries)),
-        "counts": {"articles": len(articles), "passages": len(entries), "embedded": embedded,
-                   "reused": len(entries) - embedded, "sentences": sum(len(e.spans) for e in entries)},
         "problems": [{"source": p.source, "message": p.message} for p in problems],
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.time() - timer.started, 2),
@@ -369,7 +473,7 @@ def _verify(folder: Path, manifest: dict, checksums: bool) -> None:
 
 def _check(manifest: dict, config: Config, embedder: Embedder | None, folder: Path) -> None:
     """Refuse an index built with another format, model or settings, saying how to rebuild."""
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in READS:
         raise IndexMismatch(f"index at {folder} has format {manifest.get('format')}, this program "
                             f"reads format {FORMAT}; {rebuild_hint(config)}")
     built = manifest["model"]
@@ -389,24 +493,33 @@ def _current(config: Config) -> tuple[Path, dict]:
     if folder is None:
         raise IndexNotFound(f"no index in {config.index_dir}; build one with: python -m qa build "
                             f"--index {config.index_dir} --seeds {config.seeds_dir}")
+    return _read(folder)
+
+
+def _read(folder: Path) -> tuple[Path, dict]:
+    """A version's folder and manifest."""
     try:
         return folder, json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError) as exc:
         raise IndexCorrupt(f"index manifest {folder / 'manifest.json'} is unreadable: {exc}") from exc
 
 
-def verify(config: Config) -> None:
-    """Checksum every file of the current version; start-up runs it while the model loads."""
-    _verify(*_current(config), checksums=True)
+def verify(config: Config) -> Path:
+    """Checksum every file of the current version and return its folder, for `load` to open exactly that one.
+
+    Start-up runs it while the model loads."""
+    folder, manifest = _current(config)
+    _verify(folder, manifest, checksums=True)
+    return folder
 
 
-def load(config: Config, embedder: Embedder | None = None, verify: bool = True) -> Index:
-    """Open the current version after checking it fits this model and these settings.
+def load(config: Config, embedder: Embedder | None = None, verify: bool = True, folder: Path | None = None) -> Index:
+    """Open the current version (or a given, already verified one) after checking it fits this model and settings.
 
     `verify` checks every file's checksum (at start-up); without it only sizes are checked.
     """
-    folder, manifest = _current(config)
+    folder, manifest = _read(folder) if folder is not None else _current(config)
     _check(manifest, config, embedder, folder)
     _verify(folder, manifest, verify)
-    lexical = Lexical.load(folder / "lexical", config.bigrams)
-    return Index(folder, manifest, Store(folder / "store.sqlite"), Dense.load(folder, config.nprobe), lexical)
+    store, dense, lexical = open_layers(folder, frozenset(manifest.get("hidden", ())), config.nprobe, config.bigrams)
+    return Index(folder, manifest, store, dense, lexical)

@@ -35,8 +35,8 @@ class Service:
             verified = pool.submit(index_mod.verify, config)
             self.embedder = embedder or Embedder(config.model, config.model_cache, config.threads or None,
                                                  config.backend)
-            verified.result()
-        self.index = index_mod.load(config, self.embedder, verify=False)
+            folder = verified.result()
+        self.index = index_mod.load(config, self.embedder, verify=False, folder=folder)
         self._refresh_lock = threading.Lock()
         self._refused = None
         lang.prepare()

@@ -59,19 +59,16 @@ def write(path: Path, articles: Iterable[Article], entries: list[Entry]) -> None
         con.close()
 
 
-def _passage(r: tuple) -> dict:
-    """A passage row as the API and answer code use it."""
-    row, article_id, idx, start, end, hash_, first, count, title, date, language, text = r
-    return dict(row=row, id=f"{article_id}:{idx}", article_id=article_id, index=idx, start=start,
-                end=end, hash=hash_, sentences=range(first, first + count), title=title, date=date,
-                language=language, text=text)
-
-
 class Store:
-    """Read-only view of a published version; one connection per thread."""
+    """Read-only view of one segment of a published version; one connection per thread.
 
-    def __init__(self, path: Path):
+    Rows are given and returned as the version numbers them: a delta segment's rows and sentence
+    rows follow the base's (`offset`, `sentence_offset`).
+    """
+
+    def __init__(self, path: Path, offset: int = 0, sentence_offset: int = 0):
         self.path = Path(path)
+        self.offset, self.sentence_offset = offset, sentence_offset
         self._local = threading.local()
 
     @property
@@ -84,25 +81,33 @@ class Store:
             self._local.con = con
         return con
 
+    def _passage(self, r: tuple) -> dict:
+        """A passage row as the API and answer code use it."""
+        row, article_id, idx, start, end, hash_, first, count, title, date, language, text = r
+        first += self.sentence_offset
+        return dict(row=row + self.offset, id=f"{article_id}:{idx}", article_id=article_id, index=idx, start=start,
+                    end=end, hash=hash_, sentences=range(first, first + count), title=title, date=date,
+                    language=language, text=text)
+
     def passages(self, rows: list[int]) -> list[dict]:
         """Passages by vector row, in the order asked."""
         if not rows:
             return []
-        marks = ",".join("?" * len(rows))
-        found = {r[0]: _passage(r) for r in self.con.execute(f"{_PASSAGE} WHERE p.row IN ({marks})",
-                                                             [int(r) for r in rows])}
+        found = {p["row"]: p for p in map(self._passage, self.con.execute(
+            f"{_PASSAGE} WHERE p.row IN (SELECT value FROM json_each(?))",
+            (json.dumps([int(r) - self.offset for r in rows]),)))}
         return [found[int(r)] for r in rows]
 
     def article_passages(self, article_id: str) -> list[dict]:
         """An article's passages in reading order."""
-        return [_passage(r) for r in self.con.execute(f"{_PASSAGE} WHERE p.article_id = ? ORDER BY p.idx",
-                                                      (article_id,))]
+        return [self._passage(r) for r in self.con.execute(f"{_PASSAGE} WHERE p.article_id = ? ORDER BY p.idx",
+                                                           (article_id,))]
 
-    def rows_of(self, article_ids: list[str]) -> np.ndarray:
+    def rows_of(self, article_ids: Iterable[str]) -> np.ndarray:
         """Vector rows of all passages of some articles."""
-        marks = ",".join("?" * len(article_ids))
-        return np.array([r for (r,) in self.con.execute(f"SELECT row FROM passages WHERE article_id IN ({marks})",
-                                                         list(article_ids))], dtype=np.int64)
+        sql = "SELECT row FROM passages WHERE article_id IN (SELECT value FROM json_each(?))"
+        return np.array([r for (r,) in self.con.execute(sql, (json.dumps(list(article_ids)),))],
+                        dtype=np.int64) + self.offset
 
     def article(self, article_id: str) -> Article | None:
         """The whole cleaned article, or None."""
@@ -110,10 +115,22 @@ class Store:
                              (article_id,)).fetchone()
         return _article(r) if r else None
 
-    def articles(self) -> Iterator[Article]:
-        """Every article, in id order."""
-        for r in self.con.execute(f"SELECT {', '.join(_ARTICLE_FIELDS)} FROM articles ORDER BY id"):
+    def articles(self, article_ids: Iterable[str] | None = None) -> Iterator[Article]:
+        """Every article (or those named), in id order."""
+        where = "" if article_ids is None else " WHERE id IN (SELECT value FROM json_each(?))"
+        args = () if article_ids is None else (json.dumps(list(article_ids)),)
+        for r in self.con.execute(f"SELECT {', '.join(_ARTICLE_FIELDS)} FROM articles{where} ORDER BY id", args):
             yield _article(r)
+
+    def ids(self) -> list[str]:
+        """Every article id, in order."""
+        return [i for (i,) in self.con.execute("SELECT id FROM articles ORDER BY id")]
+
+    def totals(self, article_ids: Iterable[str]) -> tuple[int, int]:
+        """How many passages and sentences some articles have."""
+        sql = "SELECT count(*), coalesce(sum(sentences), 0) FROM passages WHERE article_id IN (SELECT value FROM json_each(?))"
+        passages, sentences = self.con.execute(sql, (json.dumps(list(article_ids)),)).fetchone()
+        return passages, sentences
 
     def summaries(self) -> list[dict]:
         """Id, title, date, author and passage count of every article, without the text."""
@@ -124,26 +141,30 @@ class Store:
 
     def sentence_spans(self, rows: range) -> list[tuple[int, int]]:
         """Article offsets of sentences by sentence row."""
+        start = rows.start - self.sentence_offset
         return [(a, b) for a, b in self.con.execute("SELECT start, end FROM sentences WHERE row >= ? AND row < ? "
-                                                    "ORDER BY row", (rows.start, rows.stop))]
+                                                    "ORDER BY row", (start, start + len(rows)))]
 
-    def entries(self, article_ids: set[str]) -> dict[str, list[Entry]]:
+    def entries(self, article_ids: Iterable[str]) -> dict[str, list[Entry]]:
         """Stored passages (with hash and sentence spans) of some articles, to carry into a new version."""
+        named = "(SELECT value FROM json_each(?))"
+        ids = json.dumps(list(article_ids))
         spans: dict[int, list[tuple[int, int]]] = {}
-        for passage_row, start, end in self.con.execute("SELECT passage_row, start, end FROM sentences ORDER BY row"):
+        for passage_row, start, end in self.con.execute(
+                f"SELECT s.passage_row, s.start, s.end FROM sentences s JOIN passages p ON p.row = s.passage_row "
+                f"WHERE p.article_id IN {named} ORDER BY s.row", (ids,)):
             spans.setdefault(passage_row, []).append((start, end))
         out: dict[str, list[Entry]] = {}
-        for r in self.con.execute(f"{_PASSAGE} ORDER BY p.row"):
-            p = _passage(r)
-            if p["article_id"] in article_ids:
-                passage = Passage(p["article_id"], p["index"], p["start"], p["end"], p["text"])
-                out.setdefault(p["article_id"], []).append(
-                    Entry(passage, p["hash"], [(a - p["start"], b - p["start"]) for a, b in spans.get(p["row"], [])]))
+        for r in self.con.execute(f"{_PASSAGE} WHERE p.article_id IN {named} ORDER BY p.row", (ids,)):
+            p = self._passage(r)
+            passage = Passage(p["article_id"], p["index"], p["start"], p["end"], p["text"])
+            out.setdefault(p["article_id"], []).append(Entry(
+                passage, p["hash"], [(a - p["start"], b - p["start"]) for a, b in spans.get(r[0], [])]))
         return out
 
     def hashes(self) -> dict[str, tuple[int, range]]:
         """Content hash -> vector row and sentence rows, to reuse embeddings across builds."""
-        return {h: (row, range(first, first + n))
+        return {h: (row + self.offset, range(first + self.sentence_offset, first + self.sentence_offset + n))
                 for row, h, first, n in self.con.execute("SELECT row, hash, first_sentence, sentences FROM passages")}
 
     def close(self) -> None:

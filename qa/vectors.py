@@ -57,12 +57,14 @@ class Dense:
 
     @staticmethod
     def write(folder: Path, vectors: np.ndarray, sentence_vectors: np.ndarray, kind: str = "exact",
-              previous: "Dense | None" = None) -> None:
-        """Store passage vectors (float32), sentence vectors (float16, for picking answers) and the IVF index."""
+              trained: faiss.Index | None = None) -> None:
+        """Store passage vectors (float32), sentence vectors (float16, for picking answers) and the IVF index.
+
+        An IVF index of an earlier version (`trained`) lends its centroids."""
         np.save(folder / VECTORS, np.ascontiguousarray(vectors, dtype=np.float32))
         np.save(folder / SENTENCE_VECTORS, np.ascontiguousarray(sentence_vectors, dtype=np.float16))
         if kind == "ivf" and len(vectors):
-            faiss.write_index(_ivf(vectors, previous.ivf if previous else None), str(folder / IVF))
+            faiss.write_index(_ivf(vectors, trained), str(folder / IVF))
 
     @classmethod
     def load(cls, folder: Path, nprobe: int = 0) -> "Dense":
@@ -74,25 +76,23 @@ class Dense:
     def __len__(self) -> int:
         return self.vectors.shape[0]
 
-    def search(self, query: np.ndarray, n: int, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and cosine scores of the `n` nearest passages (IVF when built, unless `exact`)."""
-        n = min(n, len(self))
-        if n == 0:
+    def search(self, query: np.ndarray, n: int, exact: bool = False,
+               skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and cosine scores of the `n` nearest passages not in `skip` (IVF when built, unless `exact`)."""
+        skip = np.zeros(0, dtype=np.int64) if skip is None else skip
+        n = min(n, len(self) - len(skip))
+        if n <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         query = query.reshape(1, -1).astype(np.float32)
         if self.ivf is not None and not exact:
-            scores, rows = self.ivf.search(query, n)
+            params = faiss.SearchParametersIVF(nprobe=self.ivf.nprobe)
+            skipped = faiss.IDSelectorBatch(skip) if len(skip) else None
+            selector = faiss.IDSelectorNot(skipped) if skipped is not None else None
+            if selector is not None:
+                params.sel = selector
+            scores, rows = self.ivf.search(query, n, params=params)
             keep = rows[0] >= 0
             return rows[0][keep], scores[0][keep]
-        scores, rows = faiss.knn(query, self.vectors, n, metric=faiss.METRIC_INNER_PRODUCT)
-        return rows[0], scores[0]
-
-    def sentence_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Cosine of the question with sentences (late-chunked vectors)."""
-        return np.asarray(self.sentence_vectors[rows].astype(np.float32) @ query)
-
-    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Cosine scores of given rows (candidates found by the other method)."""
-        if len(rows) == 0:
-            return np.zeros(0, dtype=np.float32)
-        return np.asarray(self.vectors[rows] @ query, dtype=np.float32)
+        scores, rows = faiss.knn(query, self.vectors, n + len(skip), metric=faiss.METRIC_INNER_PRODUCT)
+        keep = ~np.isin(rows[0], skip)
+        return rows[0][keep][:n], scores[0][keep][:n]

@@ -48,11 +48,15 @@ def built(tmp_path, base_config, embedder):
     return config
 
 
-def test_two_workers_move_to_the_new_version(built):
-    proc, url = start_server(built.index_dir, SEEDS, built.model_cache, workers=2, env={"QA_ADMIN_TOKEN": TOKEN})
+@pytest.mark.parametrize("delta_from", ["20000", "1"], ids=["rebuilt", "delta"])
+def test_two_workers_move_to_the_new_version(built, delta_from):
+    proc, url = start_server(built.index_dir, SEEDS, built.model_cache, workers=2,
+                             env={"QA_ADMIN_TOKEN": TOKEN, "QA_DELTA_FROM": delta_from})
     try:
         status, body = post_article(url, articles(1, "two_workers")[0])
         assert status == 201
+        manifest = json.loads((built.index_dir / index_mod.VERSIONS / body["version"] / "manifest.json").read_text())
+        assert ("delta/vectors.npy" in manifest["files"]) == (delta_from == "1")
         seen = {}
         for _ in range(200):
             health = call(url + "/api/health")[1]

@@ -166,4 +166,67 @@ def test_updated_index_searches_like_a_fresh_build(fresh_config, embedder, tmp_p
         sa, sb = updated.lexical.scores(question), fresh.lexical.scores(question)
         assert all(abs(sa[a[i]] - sb[b[i]]) < 1e-4 for i in a)
     for i in a:
-        assert float(updated.dense.vectors[a[i]] @ fresh.dense.vectors[b[i]]) > 0.9999
+        assert float(updated.dense.vectors_of([a[i]])[0] @ fresh.dense.vectors_of([b[i]])[0]) > 0.9999
+
+
+REMOVED = "001_c3d5175d572a1b4d"
+EXTRA_TEXT = "Ngày 12-3, Tỉnh ủy tổ chức hội nghị về chuyển đổi số. Mục tiêu là 90% thủ tục trực tuyến."
+
+
+@pytest.fixture
+def delta_config(fresh_config, embedder, monkeypatch):
+    """A seed index that takes updates as a delta segment, as a large one does."""
+    monkeypatch.setattr(index_mod, "MERGE_SHARE", 1.0)
+    config = replace(fresh_config, delta_from=1)
+    build_from_folder(config, embedder, progress=False)
+    return config
+
+
+def test_update_of_a_large_index_writes_a_delta_and_links_the_base(delta_config, embedder, tmp_path):
+    from qa.articles import Article
+    from qa.service import Service
+
+    before = index_mod.load(delta_config)
+    extra = Article(id="extra", title="Hội nghị về chuyển đổi số", text=EXTRA_TEXT)
+    manifest = index_mod.update(delta_config, embedder, add=[extra], remove=[REMOVED])
+    after = index_mod.load(delta_config, embedder)
+    assert manifest["hidden"] == [REMOVED] and manifest["counts"]["embedded"] == 1
+    assert manifest["segments"]["delta"] == {"passages": 1, "sentences": 2}
+    assert os.stat(after.folder / "vectors.npy").st_ino == os.stat(before.folder / "vectors.npy").st_ino
+    summaries = after.store.summaries()
+    assert [s["id"] for s in summaries] == sorted({s["id"] for s in before.store.summaries()} - {REMOVED} | {"extra"})
+    assert manifest["counts"]["passages"] == sum(s["passages"] for s in summaries) == len(after.dense)
+    assert after.store.article(REMOVED) is None and after.store.article_passages(REMOVED) == []
+    service = Service(delta_config, embedder)
+    assert service.search("chuyển đổi số thủ tục trực tuyến", 1)[0]["article_id"] == "extra"
+    removed_title = before.store.article(REMOVED).title
+    assert all(p["article_id"] != REMOVED for p in service.search(removed_title, 20))
+    assert not set(after.lexical.rows_with("ủy")) & set(before.store.rows_of([REMOVED]))
+
+    # The delta is weighted by the statistics of base and delta together, hidden articles included:
+    # those of a fresh build over the seeds plus the new article.
+    articles, _ = load_folder(ROOT / "seeds")
+    scratch = replace(delta_config, index_dir=tmp_path / "scratch")
+    index_mod.build(scratch, articles + [extra], embedder, progress=False)
+    fresh = index_mod.load(scratch)
+    row, fresh_row = after.store.rows_of(["extra"])[0], fresh.store.rows_of(["extra"])[0]
+    for question in ["chuyển đổi số", "tinh uy hoi nghi"]:
+        assert after.lexical.scores(question)[row] == pytest.approx(fresh.lexical.scores(question)[fresh_row], rel=1e-4)
+    assert after.lexical.idf(["tỉnh", "số"]) == pytest.approx(fresh.lexical.idf(["tỉnh", "số"]), rel=1e-4)
+
+
+def test_later_updates_keep_the_delta_and_past_the_share_merge_it(delta_config, embedder, monkeypatch):
+    from qa.articles import Article
+
+    index_mod.update(delta_config, embedder, add=[Article(id="extra", title="Chuyển đổi số", text=EXTRA_TEXT)])
+    second = Article(id="second", title="Bóng đá", text="Đội tuyển của tỉnh thắng 3-0 trong trận chung kết.")
+    manifest = index_mod.update(delta_config, embedder, add=[second], remove=[REMOVED])
+    assert manifest["counts"]["embedded"] == 1 and manifest["hidden"] == [REMOVED]
+    assert {"extra", "second"} <= {s["id"] for s in index_mod.load(delta_config).store.summaries()}
+    monkeypatch.setattr(index_mod, "MERGE_SHARE", 0.0)
+    merged = index_mod.update(delta_config, embedder, remove=["second"])
+    assert "hidden" not in merged and not any(name.startswith("delta/") for name in merged["files"])
+    assert merged["counts"]["embedded"] == 0 and merged["counts"]["articles"] == 5
+    index = index_mod.load(delta_config, embedder)
+    assert len(index.dense) == merged["counts"]["passages"] == sum(s["passages"] for s in index.store.summaries())
+    assert index.store.article("extra").text == EXTRA_TEXT

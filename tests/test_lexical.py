@@ -1,11 +1,14 @@
 import numpy as np
 
+from qa.layers import LayeredLexical
 from qa.lexical import Lexical, Vocabulary, document_tokens, query_tokens
+
+NONE_HIDDEN = np.zeros(0, dtype=np.int64)
 
 
 def index(texts):
     vocab = Vocabulary.empty()
-    return Lexical.build([vocab.add(document_tokens(t)) for t in texts], vocab)
+    return LayeredLexical(Lexical.build([vocab.add(document_tokens(t)) for t in texts], vocab), None, NONE_HIDDEN)
 
 DOCS = ["Ban Thường vụ Tỉnh uỷ họp về Chỉ thị 35-CT/TW", "Đội tuyển bóng đá thắng trận", "Thời tiết Hà Nội hôm nay mưa"]
 
@@ -51,8 +54,8 @@ def test_tokens():
 
 def test_save_and_load(tmp_path):
     lexical = index(DOCS)
-    lexical.save(tmp_path / "lex")
-    again = Lexical.load(tmp_path / "lex")
+    lexical.base.save(tmp_path / "lex")
+    again = LayeredLexical(Lexical.load(tmp_path / "lex"), None, NONE_HIDDEN)
     assert np.allclose(again.scores("chi thi 35"), lexical.scores("chi thi 35"))
 
 
@@ -70,8 +73,8 @@ def test_vocabulary_keeps_ids_when_it_grows(tmp_path):
 
 def test_stored_token_ids_round_trip(tmp_path):
     lexical = index(DOCS)
-    lexical.save(tmp_path / "lex")
-    again = Lexical.load(tmp_path / "lex")
+    lexical.base.save(tmp_path / "lex")
+    again = LayeredLexical(Lexical.load(tmp_path / "lex"), None, NONE_HIDDEN)
     for row, text in enumerate(DOCS):
         assert again.vocab.lookup(document_tokens(text)) == again.passage_tokens(row).tolist()
     assert again.known(["tỉnh", "zzz"]) == [True, False]

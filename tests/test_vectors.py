@@ -48,7 +48,7 @@ def test_ivf_update_reuses_the_trained_centroids(tmp_path):
     Dense.write(first, vectors, vectors[:1], kind="ivf")
     previous = Dense.load(first)
     grown = np.concatenate([vectors, _unit(100, seed=2)])
-    Dense.write(second, grown, grown[:1], kind="ivf", previous=previous)
+    Dense.write(second, grown, grown[:1], kind="ivf", trained=previous.ivf)
     after = Dense.load(second, nprobe=previous.ivf.nlist)
     assert after.ivf.nlist == previous.ivf.nlist and after.ivf.ntotal == 6100
     centroids = lambda d: d.ivf.quantizer.reconstruct_n(0, d.ivf.nlist)
