@@ -46,21 +46,25 @@ def server_processes(port: int) -> list[str]:
 
 
 def memory_mb(port: int) -> dict:
-    """Total memory of the server (PSS: shared pages counted once) and each process's RSS and PSS."""
+    """Total memory of the server (PSS: shared pages counted once), its anonymous part, and each process's RSS and PSS.
+
+    Anonymous memory is what the processes allocated; the rest of PSS is index files mapped and touched.
+    """
     per = {pid: (_status_kb(pid, "VmRSS:") / 1024, _pss_kb(pid) / 1024) for pid in server_processes(port)}
-    return {"total_pss": sum(pss for _, pss in per.values()), "processes": per}
+    anon = sum(_pss_kb(pid, "Pss_Anon:") for pid in per) / 1024
+    return {"total_pss": sum(pss for _, pss in per.values()), "anon_pss": anon, "processes": per}
 
 
 def describe(memory: dict) -> str:
-    """One line: total and per process."""
+    """One line: total, anonymous, and per process."""
     parts = ", ".join(f"pid {pid}: RSS {rss:.0f} / PSS {pss:.0f}" for pid, (rss, pss) in memory["processes"].items())
-    return f"{memory['total_pss']:.0f} MB in all (PSS) — {parts}"
+    return f"{memory['total_pss']:.0f} MB in all (PSS; {memory['anon_pss']:.0f} MB anonymous) — {parts}"
 
 
-def _pss_kb(pid: str) -> int:
+def _pss_kb(pid: str, field: str = "Pss:") -> int:
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass

@@ -3,10 +3,12 @@
     QA_ADMIN_TOKEN=secret QA_RATE_LIMIT= python -m qa serve --index index &      # the server under load
     python bench/load.py --url http://127.0.0.1:8000 --token secret [--clients 16] [--duration 60] [--every 5]
 
-Every `--every` seconds the load process adds an article (POST /api/articles) or removes it again
-(DELETE), alternately, so the server publishes a new index version while answering. Prints requests
-served, errors (any non-200 answer or failed connection), p50/p95/p99, the versions seen, changes
-made, and the server's memory (PSS) at start and end.
+After a warm-up of the same questions without changes (`--warmup`, so that memory at start already
+includes the index pages questions touch), every `--every` seconds on the clock the load process adds
+an article (POST /api/articles) or removes it again (DELETE), alternately, so the server publishes a
+new index version while answering. Prints requests served, errors (any non-200 answer or failed
+connection), p50/p95/p99, the versions seen, changes made, and the server's memory (PSS, and its
+anonymous part) at start and end.
 """
 from __future__ import annotations
 
@@ -33,16 +35,38 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--every", type=float, default=5, help="seconds between corpus changes")
+    parser.add_argument("--warmup", type=float, default=20,
+                        help="seconds of the same questions, without changes, before memory is first measured")
     parser.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "seed_questions.jsonl")
     args = parser.parse_args()
+    port = urlparse(args.url).port
+    if args.warmup:
+        warm = _run(args, args.warmup, changing=False)
+        print(f"warm-up: {len(warm['latencies'])} requests in {args.warmup:.0f} s, {len(warm['errors'])} errors")
+    before = memory_mb(port)
+    run = _run(args, args.duration, changing=True)
+    after = memory_mb(port)
+    latencies, errors, changes = run["latencies"], run["errors"], run["changes"]
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    print(f"{len(latencies)} requests served in {run['wall']:.0f} s ({len(latencies) / run['wall']:.1f}/s) by "
+          f"{args.clients} clients, {len(errors)} errors{': ' + '; '.join(errors[:3]) if errors else ''}")
+    print(f"latency p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms")
+    print(f"corpus changes: {len(changes)} ({', '.join(changes)}); index versions seen by clients: {len(run['versions'])}")
+    print("memory at start:", describe(before))
+    print("memory at end:  ", describe(after))
+    for name, key in (("memory growth", "total_pss"), ("anonymous memory growth", "anon_pss")):
+        growth = after[key] / before[key] - 1 if before[key] else float("nan")
+        print(f"{name}: {growth * 100:+.1f} %")
+
+
+def _run(args, duration: float, changing: bool) -> dict:
+    """Clients ask for `duration` seconds; if `changing`, the article is added or removed at every tick of `every`."""
     target = urlparse(args.url)
     asked = questions(args.questions)
-    latencies: list[float] = []
-    errors: list[str] = []
-    versions: set[str] = set()
-    changes: list[str] = []
+    out = {"latencies": [], "errors": [], "versions": set(), "changes": []}
     lock = threading.Lock()
-    stop = time.monotonic() + args.duration
+    began = time.monotonic()
+    stop = began + duration
 
     def client(offset: int) -> None:
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
@@ -63,17 +87,18 @@ def main() -> None:
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 if ok:
-                    latencies.append(elapsed)
-                    versions.add(json.loads(payload)["index_version"])
+                    out["latencies"].append(elapsed)
+                    out["versions"].add(json.loads(payload)["index_version"])
                 else:
-                    errors.append(detail)
+                    out["errors"].append(detail)
         conn.close()
 
     def churn() -> None:
         headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
-        add = True
-        while time.monotonic() + args.every < stop:
-            time.sleep(args.every)
+        tick = 1
+        while began + tick * args.every < stop:
+            time.sleep(max(0.0, began + tick * args.every - time.monotonic()))
+            add = tick % 2 == 1
             conn = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
             if add:
                 conn.request("POST", "/api/articles", json.dumps(ARTICLE, ensure_ascii=False).encode(), headers)
@@ -83,29 +108,20 @@ def main() -> None:
             response.read()
             conn.close()
             with lock:
-                changes.append(f"{'add' if add else 'remove'} {response.status}")
+                out["changes"].append(f"{'add' if add else 'remove'} {response.status}")
                 if response.status not in (200, 201):
-                    errors.append(f"change failed: HTTP {response.status}")
-            add = not add
+                    out["errors"].append(f"change failed: HTTP {response.status}")
+            tick += 1
 
-    before = memory_mb(target.port)
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)] + [threading.Thread(target=churn)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+    threads += [threading.Thread(target=churn)] if changing else []
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - started
-    after = memory_mb(target.port)
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    print(f"{len(latencies)} requests served in {wall:.0f} s ({len(latencies) / wall:.1f}/s) by {args.clients} clients, "
-          f"{len(errors)} errors{': ' + '; '.join(errors[:3]) if errors else ''}")
-    print(f"latency p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms")
-    print(f"corpus changes: {len(changes)} ({', '.join(changes)}); index versions seen by clients: {len(versions)}")
-    print("memory at start:", describe(before))
-    print("memory at end:  ", describe(after))
-    growth = after["total_pss"] / before["total_pss"] - 1 if before["total_pss"] else float("nan")
-    print(f"memory growth: {growth * 100:+.1f} %")
+    out["wall"] = time.perf_counter() - started
+    return out
 
 
 if __name__ == "__main__":
