@@ -33,9 +33,15 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        """The app; a damaged index found by the checksums exits like the CLI does (status 3), not as
+        gunicorn reports a RuntimeError (status 1)."""
         from . import create_app
 
-        return create_app(self.qa_config)
+        try:
+            return create_app(self.qa_config)
+        except index_mod.IndexProblem as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(3) from None
 
 
 def _warm_up(worker) -> None:
@@ -57,9 +63,11 @@ def ensure_index(config: Config) -> None:
 
 
 def serve(config: Config) -> None:
-    """Run until interrupted; an unusable index stops here, before any worker starts."""
+    """Run until interrupted; an unusable index stops here, before any worker starts.
+
+    Checksums are left to the app factory, which computes them while the model loads."""
     ensure_index(config)
-    index_mod.load(config).close()
+    index_mod.load(config, verify=False).close()
     threads = config.threads or max(1, (os.cpu_count() or 1) // max(1, config.workers))
     print(f"serving on http://{config.host}:{config.port}/ with {config.workers} workers", flush=True)
     Server(replace(config, threads=threads)).run()
