@@ -3,10 +3,11 @@
     QA_ADMIN_TOKEN=secret QA_RATE_LIMIT= python -m qa serve --index index &      # the server under load
     python bench/load.py --url http://127.0.0.1:8000 --token secret [--clients 16] [--duration 60] [--every 5]
 
-After a warm-up of the same questions without changes (`--warmup`, so that memory at start already
-includes the index pages questions touch), every `--every` seconds on the clock the load process adds
-an article (POST /api/articles) or removes it again (DELETE), alternately, so the server publishes a
-new index version while answering. Prints requests served, errors (any non-200 answer or failed
+Every `--every` seconds on the clock the load process adds an article (POST /api/articles) or
+removes it again (DELETE), alternately, so the server publishes a new index version while answering;
+at the end the article is removed. Memory at start is taken after a warm-up of the same load, changes
+included (`--warmup`, 20 s; 0 to measure from a cold server), so that growth means accumulation, not
+the first touch of mapped index pages and allocator arenas. Prints requests served, errors (any non-200 answer or failed
 connection), p50/p95/p99, the versions seen, changes made, and the server's memory (PSS, and its
 anonymous part) at start and end.
 """
@@ -41,11 +42,13 @@ def main() -> None:
     args = parser.parse_args()
     port = urlparse(args.url).port
     if args.warmup:
-        warm = _run(args, args.warmup, changing=False)
-        print(f"warm-up: {len(warm['latencies'])} requests in {args.warmup:.0f} s, {len(warm['errors'])} errors")
+        warm = _run(args, args.warmup)
+        print(f"warm-up: {len(warm['latencies'])} requests and {len(warm['changes'])} changes in {args.warmup:.0f} s, "
+              f"{len(warm['errors'])} errors")
     before = memory_mb(port)
-    run = _run(args, args.duration, changing=True)
+    run = _run(args, args.duration)
     after = memory_mb(port)
+    _change(args, add=False)
     latencies, errors, changes = run["latencies"], run["errors"], run["changes"]
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     print(f"{len(latencies)} requests served in {run['wall']:.0f} s ({len(latencies) / run['wall']:.1f}/s) by "
@@ -59,8 +62,23 @@ def main() -> None:
         print(f"{name}: {growth * 100:+.1f} %")
 
 
-def _run(args, duration: float, changing: bool) -> dict:
-    """Clients ask for `duration` seconds; if `changing`, the article is added or removed at every tick of `every`."""
+def _change(args, add: bool) -> int:
+    """Add the test article (replacing it if present) or remove it; the HTTP status."""
+    target = urlparse(args.url)
+    headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
+    conn = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
+    if add:
+        conn.request("POST", "/api/articles", json.dumps(ARTICLE, ensure_ascii=False).encode(), headers)
+    else:
+        conn.request("DELETE", f"/api/articles/{ARTICLE['id']}", headers=headers)
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status
+
+
+def _run(args, duration: float) -> dict:
+    """Clients ask for `duration` seconds while the article is added or removed at every tick of `every`."""
     target = urlparse(args.url)
     asked = questions(args.questions)
     out = {"latencies": [], "errors": [], "versions": set(), "changes": []}
@@ -94,27 +112,18 @@ def _run(args, duration: float, changing: bool) -> dict:
         conn.close()
 
     def churn() -> None:
-        headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
         tick = 1
         while began + tick * args.every < stop:
             time.sleep(max(0.0, began + tick * args.every - time.monotonic()))
             add = tick % 2 == 1
-            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
-            if add:
-                conn.request("POST", "/api/articles", json.dumps(ARTICLE, ensure_ascii=False).encode(), headers)
-            else:
-                conn.request("DELETE", f"/api/articles/{ARTICLE['id']}", headers=headers)
-            response = conn.getresponse()
-            response.read()
-            conn.close()
+            status = _change(args, add)
             with lock:
-                out["changes"].append(f"{'add' if add else 'remove'} {response.status}")
-                if response.status not in (200, 201):
-                    out["errors"].append(f"change failed: HTTP {response.status}")
+                out["changes"].append(f"{'add' if add else 'remove'} {status}")
+                if status not in (200, 201):
+                    out["errors"].append(f"change failed: HTTP {status}")
             tick += 1
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-    threads += [threading.Thread(target=churn)] if changing else []
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)] + [threading.Thread(target=churn)]
     started = time.perf_counter()
     for t in threads:
         t.start()

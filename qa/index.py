@@ -18,7 +18,7 @@ import shutil
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -132,26 +132,31 @@ def _files(folder: Path) -> dict[str, dict]:
 class _Previous:
     """What the current version can lend a new build: vectors and token ids by content hash, passages."""
 
-    known: dict[str, tuple[int, range]]
+    catalog: LayeredStore | None = None
     dense: LayeredDense | None = None
     lexical: LayeredLexical | None = None
     store: LayeredStore | None = None
+    known: dict[str, tuple[int, range]] = field(default_factory=dict)
+
+    def look_up(self, entries: list[Entry]) -> None:
+        """Find, by content hash, which of these passages the previous version has vectors (and tokens) for."""
+        self.known = self.catalog.hashes([e.hash for e in entries]) if self.catalog is not None else {}
 
 
 def _reusable(config: Config, embedder: Embedder) -> _Previous:
     """The current version's pieces, as far as they fit this model (vectors) and these settings (the rest)."""
     folder = current_folder(config.index_dir)
     if folder is None:
-        return _Previous({})
+        return _Previous()
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
         if manifest["format"] not in READS or manifest["model"]["fingerprint"] != embedder.fingerprint:
-            return _Previous({})
+            return _Previous()
         store, dense, lexical = open_layers(folder, frozenset(manifest.get("hidden", ())), bigrams=config.bigrams)
         same = manifest["settings"] == config.index_settings()
-        return _Previous(store.hashes(), dense, lexical if same else None, store if same else None)
+        return _Previous(store, dense, lexical if same else None, store if same else None)
     except (OSError, ValueError, KeyError, sqlite3.Error):
-        return _Previous({})
+        return _Previous()
 
 
 def _split_all(articles: list[Article], config: Config, embedder: Embedder,
@@ -232,8 +237,8 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
     The writer lock covers reading the current version too, so concurrent updates never lose each other.
     """
     with _locked(Path(config.index_dir)):
+        store = _current_store(config)
         previous = _reusable(config, embedder)
-        store = previous.store
         live = set(store.ids()) if store else set()
         unknown = [i for i in remove if i not in live]
         if unknown:
@@ -246,7 +251,7 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
         changed = set(added) | set(remove)
         if not live - changed and not added:
             raise UnknownArticle("removing every article would leave an empty index; nothing was changed")
-        if store is not None and _delta_fits(config, previous, added, changed):
+        if previous.store is not None and _delta_fits(config, previous, added, changed):
             kept = sorted(store.delta_ids - changed)
             hidden = store.hidden | ((live - store.delta_ids) & changed)
             return _build_delta(config, embedder, previous, [*store.articles(kept), *added.values()], set(kept),
@@ -257,6 +262,14 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
             del articles[article_id]
         return _build(config, list(articles.values()), embedder, [], progress, keep=set(articles) - changed,
                       previous=previous)
+
+
+def _current_store(config: Config) -> LayeredStore | None:
+    """The articles of the current version, whatever model and settings built it (None before the first build)."""
+    if current_folder(config.index_dir) is None:
+        return None
+    folder, manifest = _current(config)
+    return open_layers(folder, frozenset(manifest.get("hidden", ())))[0]
 
 
 def _delta_fits(config: Config, previous: _Previous, added: dict[str, Article], changed: set[str]) -> bool:
@@ -293,6 +306,7 @@ def _prepare(config: Config, articles: list[Article], embedder: Embedder, previo
             article.language = article.language or lang.detect(f"{article.title}\n{article.text[:600]}")
         known = previous.store.entries(keep) if previous.store is not None and keep else {}
         entries = _split_all(articles, config, embedder, known)
+        previous.look_up(entries)
     titles = {a.id: a.title for a in articles}
     with timer("embed"):
         vectors, sentence_vectors, embedded = _embed(entries, titles, embedder, previous, progress)

@@ -96,9 +96,9 @@ class LayeredStore:
         """Stored passages of some articles, to carry into a new version."""
         return {k: v for store, ids in self._by_holder(article_ids) for k, v in store.entries(ids).items()}
 
-    def hashes(self) -> dict[str, tuple[int, range]]:
-        """Content hash -> row and sentence rows in either segment, to reuse embeddings."""
-        return {**self.base.hashes(), **(self.delta.hashes() if self.delta is not None else {})}
+    def hashes(self, wanted: list[str]) -> dict[str, tuple[int, range]]:
+        """Content hash -> row and sentence rows in either segment, for the wanted hashes, to reuse embeddings."""
+        return {**self.base.hashes(wanted), **(self.delta.hashes(wanted) if self.delta is not None else {})}
 
     def close(self) -> None:
         """Close this thread's connections."""

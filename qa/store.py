@@ -162,10 +162,12 @@ class Store:
                 passage, p["hash"], [(a - p["start"], b - p["start"]) for a, b in spans.get(r[0], [])]))
         return out
 
-    def hashes(self) -> dict[str, tuple[int, range]]:
-        """Content hash -> vector row and sentence rows, to reuse embeddings across builds."""
+    def hashes(self, wanted: Iterable[str]) -> dict[str, tuple[int, range]]:
+        """Content hash -> vector row and sentence rows of the wanted hashes stored here, to reuse embeddings."""
+        sql = ("SELECT row, hash, first_sentence, sentences FROM passages "
+               "WHERE hash IN (SELECT value FROM json_each(?))")
         return {h: (row + self.offset, range(first + self.sentence_offset, first + self.sentence_offset + n))
-                for row, h, first, n in self.con.execute("SELECT row, hash, first_sentence, sentences FROM passages")}
+                for row, h, first, n in self.con.execute(sql, (json.dumps(list(wanted)),))}
 
     def close(self) -> None:
         """Close this thread's connection."""

@@ -230,3 +230,13 @@ def test_later_updates_keep_the_delta_and_past_the_share_merge_it(delta_config, 
     index = index_mod.load(delta_config, embedder)
     assert len(index.dense) == merged["counts"]["passages"] == sum(s["passages"] for s in index.store.summaries())
     assert index.store.article("extra").text == EXTRA_TEXT
+
+
+def test_update_with_other_settings_rebuilds_every_article(fresh_config, embedder):
+    from qa.articles import Article
+
+    build_from_folder(fresh_config, embedder, progress=False)
+    other = replace(fresh_config, target_chars=900)
+    manifest = index_mod.update(other, embedder, add=[Article(id="extra", title="Chuyển đổi số", text=EXTRA_TEXT)])
+    assert manifest["counts"]["articles"] == 6 and manifest["settings"]["target_chars"] == 900
+    assert index_mod.load(other, embedder).store.article(REMOVED) is not None
