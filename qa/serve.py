@@ -6,6 +6,7 @@ torch's thread pool does not survive a fork, so each worker warms up its own aft
 """
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -34,14 +35,17 @@ class Server(BaseApplication):
 
     def load(self):
         """The app; a damaged index found by the checksums exits like the CLI does (status 3), not as
-        gunicorn reports a RuntimeError (status 1)."""
+        gunicorn reports a RuntimeError (status 1). The master's objects are then frozen out of the
+        garbage collector, whose passes would otherwise copy their pages into every forked worker."""
         from . import create_app
 
         try:
-            return create_app(self.qa_config)
+            app = create_app(self.qa_config)
         except index_mod.IndexProblem as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(3) from None
+        gc.freeze()
+        return app
 
 
 def _warm_up(worker) -> None:
