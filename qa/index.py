@@ -289,13 +289,10 @@ class _Segment:
 
     articles: list[Article]
     entries: list[Entry]
+    titles: dict[str, str]
     vectors: np.ndarray
     sentence_vectors: np.ndarray
     embedded: int
-
-    @property
-    def titles(self) -> dict[str, str]:
-        return {a.id: a.title for a in self.articles}
 
 
 def _prepare(config: Config, articles: list[Article], embedder: Embedder, previous: _Previous, keep: set[str],
@@ -310,7 +307,7 @@ def _prepare(config: Config, articles: list[Article], embedder: Embedder, previo
     titles = {a.id: a.title for a in articles}
     with timer("embed"):
         vectors, sentence_vectors, embedded = _embed(entries, titles, embedder, previous, progress)
-    return _Segment(articles, entries, vectors, sentence_vectors, embedded)
+    return _Segment(articles, entries, titles, vectors, sentence_vectors, embedded)
 
 
 def _write_segment(folder: Path, config: Config, segment: _Segment, previous: _Previous, vocab: Vocabulary,
@@ -362,9 +359,9 @@ def _build_delta(config: Config, embedder: Embedder, previous: _Previous, articl
         shown = [i for i in store.ids() if i not in hidden]
         passages, sentences = store.totals(shown)
         return {"dense": manifest["dense"], "hidden": sorted(hidden), "files": files,
-                "segments": {"base": manifest.get("segments", {}).get("base") or {
-                    "passages": len(previous.dense.base), "sentences": len(previous.dense.base.sentence_vectors)},
-                    **({DELTA: sizes} if articles else {})},
+                "segments": {"base": {"passages": len(previous.dense.base),
+                                      "sentences": len(previous.dense.base.sentence_vectors)},
+                             **({DELTA: sizes} if articles else {})},
                 "counts": {"articles": len(shown) + len(articles), "passages": passages + sizes["passages"],
                            "sentences": sentences + sizes["sentences"]}}
 

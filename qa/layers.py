@@ -175,6 +175,8 @@ class LayeredLexical:
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every row for the question (zeros when no word is known)."""
         ids = self._ids(query_tokens(question, self.bigrams))
+        if self.delta is None and not len(self.hidden_rows):
+            return self.base.scores(ids)
         out = np.concatenate([segment.scores(ids) for segment, _ in self._segments()])
         out[self.hidden_rows] = 0.0
         return out
