@@ -139,7 +139,8 @@ def live_corpus(tmp_path_factory) -> Path:
 
 def start_server(index_dir: Path, seeds: Path, model_cache: Path, workers: int = 1, env: dict | None = None,
                  preexec=None, timeout: float = 240):
-    """Start `python -m qa serve` on a free port; returns (process, base URL) once it answers."""
+    """Start `python -m qa serve` on a free port; returns (process, base URL) once it answers and every
+    worker has said it is ready (a worker still warming up would not take requests yet)."""
     import subprocess
     import sys
     import time
@@ -159,12 +160,14 @@ def start_server(index_dir: Path, seeds: Path, model_cache: Path, workers: int =
     while True:
         try:
             urllib.request.urlopen(url + "/api/health", timeout=2).read()
-            return proc, url
+            if Path(log.name).read_text().count("ready:") >= workers:
+                return proc, url
         except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                stop_server(proc)
-                raise RuntimeError("server did not start: " + Path(log.name).read_text())
-            time.sleep(0.3)
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            stop_server(proc)
+            raise RuntimeError("server did not start: " + Path(log.name).read_text())
+        time.sleep(0.3)
 
 
 def stop_server(proc, kill: bool = False) -> None:
