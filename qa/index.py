@@ -31,7 +31,7 @@ from . import passages as passages_mod
 from .articles import Article, Problem
 from .config import Config
 from .embedder import Embedder
-from .layers import DELTA, LayeredDense, LayeredLexical, LayeredStore, open_layers
+from .layers import DELTA, LayeredDense, LayeredLexical, LayeredStore, open_layers, open_store
 from .lexical import Lexical, Vocabulary, document_tokens
 from .store import Entry, write as write_store
 from . import vectors as vectors_mod
@@ -269,7 +269,7 @@ def _current_store(config: Config) -> LayeredStore | None:
     if current_folder(config.index_dir) is None:
         return None
     folder, manifest = _current(config)
-    return open_layers(folder, frozenset(manifest.get("hidden", ())))[0]
+    return open_store(folder, frozenset(manifest.get("hidden", ())))
 
 
 def _delta_fits(config: Config, previous: _Previous, added: dict[str, Article], changed: set[str]) -> bool:

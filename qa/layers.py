@@ -209,16 +209,24 @@ class LayeredLexical:
         return self.base.passage_tokens(row)
 
 
+def open_store(folder: Path, hidden: frozenset[str], base_dense: Dense | None = None) -> LayeredStore:
+    """A version's articles and passages alone (the base's vectors give where the delta's rows start)."""
+    delta_store = None
+    if (folder / DELTA).is_dir():
+        base_dense = base_dense or Dense.load(folder)
+        delta_store = Store(folder / DELTA / "store.sqlite", len(base_dense), len(base_dense.sentence_vectors))
+    return LayeredStore(Store(folder / "store.sqlite"), delta_store, hidden)
+
+
 def open_layers(folder: Path, hidden: frozenset[str], nprobe: int = 0,
                 bigrams: bool = True) -> tuple[LayeredStore, LayeredDense, LayeredLexical]:
     """Map a version's segments (nothing is read into memory but the hidden rows)."""
-    base_store, base_dense = Store(folder / "store.sqlite"), Dense.load(folder, nprobe)
-    base_lexical = Lexical.load(folder / "lexical")
-    hidden_rows = np.sort(base_store.rows_of(hidden)) if hidden else np.zeros(0, dtype=np.int64)
-    delta_store = delta_dense = delta_lexical = None
-    if (folder / DELTA).is_dir():
-        delta_store = Store(folder / DELTA / "store.sqlite", len(base_dense), len(base_dense.sentence_vectors))
+    base_dense, base_lexical = Dense.load(folder, nprobe), Lexical.load(folder / "lexical")
+    store = open_store(folder, hidden, base_dense)
+    hidden_rows = np.sort(store.base.rows_of(hidden)) if hidden else np.zeros(0, dtype=np.int64)
+    delta_dense = delta_lexical = None
+    if store.delta is not None:
         delta_dense = Dense.load(folder / DELTA)
         delta_lexical = Lexical.load(folder / DELTA / "lexical", base_lexical)
-    return (LayeredStore(base_store, delta_store, hidden), LayeredDense(base_dense, delta_dense, hidden_rows),
+    return (store, LayeredDense(base_dense, delta_dense, hidden_rows),
             LayeredLexical(base_lexical, delta_lexical, hidden_rows, bigrams))
