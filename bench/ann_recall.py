@@ -1,6 +1,8 @@
-"""Recall@10 of the IVF index against exact search, and search time, for several nprobe values.
+"""Recall@10 of the approximate index (HNSW or IVF) against exact search, and search time, at several breadths.
 
-    python bench/ann_recall.py --index index/viwiki-onnx-int8 [--questions 600] [--nprobe 8 16 24 32 48]
+    python bench/ann_recall.py --index index/viwiki-onnx-int8 [--questions 600] [--breadth 256 384 512]
+
+Breadth is efSearch for HNSW, nprobe for IVF.
 
 Queries are benchmark questions (Wikipedia questions, like the viwiki corpus), embedded with the
 index's backend. Recall@10 = share of the exact top 10 that the IVF top 10 also holds.
@@ -15,6 +17,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,29 +42,36 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
     parser.add_argument("--questions", type=int, default=600)
-    parser.add_argument("--nprobe", type=int, nargs="+", default=[8, 16, 24, 32, 48, 64])
+    parser.add_argument("--breadth", type=int, nargs="+", default=[128, 256, 320, 384, 512],
+                        help="efSearch (HNSW) or nprobe (IVF) values to try")
     args = parser.parse_args()
     manifest = json.loads((args.index / "current" / "manifest.json").read_text())
     config = replace(Config.from_env(), index_dir=args.index, backend=manifest["model"]["backend"],
                      **manifest["settings"])
     embedder = Embedder(config.model, config.model_cache, threads=1, backend=config.backend)
     dense = index_mod.load(config, embedder, verify=False).dense.base
-    if dense.ivf is None:
-        raise SystemExit(f"{args.index} has no IVF index (it has {len(dense)} passages; build with QA_DENSE_INDEX=ivf)")
+    if dense.ann is None:
+        raise SystemExit(f"{args.index} has no approximate index (it has {len(dense)} passages; build with "
+                         "QA_DENSE_INDEX=hnsw or ivf)")
+    ivf = isinstance(dense.ann, faiss.IndexIVF)
     vectors = embedder.encode_queries(questions(args.benchmarks, args.questions))
     started = time.perf_counter()
     exact = [set(dense.search(v, 10, exact=True)[0].tolist()) for v in vectors]
     exact_ms = (time.perf_counter() - started) / len(vectors) * 1000
-    print(f"{len(dense)} passages, nlist {dense.ivf.nlist}, {len(vectors)} questions; exact search {exact_ms:.2f} ms")
-    for nprobe in args.nprobe:
-        dense.ivf.nprobe = nprobe
+    kind = f"IVF, nlist {dense.ann.nlist}" if ivf else f"HNSW, {dense.ann.hnsw.nb_neighbors(0)} links at level 0"
+    print(f"{len(dense)} passages ({kind}), {len(vectors)} questions; exact search {exact_ms:.2f} ms")
+    for breadth in args.breadth:
+        if ivf:
+            dense.ann.nprobe = breadth
+        else:
+            dense.ann.hnsw.efSearch = breadth
         times, recall = [], []
         for v, truth in zip(vectors, exact):
             started = time.perf_counter()
             found = set(dense.search(v, 10)[0].tolist())
             times.append((time.perf_counter() - started) * 1000)
             recall.append(len(found & truth) / len(truth))
-        print(f"nprobe {nprobe:>3}: recall@10 {np.mean(recall):.4f}, search p50 {statistics.median(times):.2f} ms")
+        print(f"{'nprobe' if ivf else 'efSearch'} {breadth:>4}: recall@10 {np.mean(recall):.4f}, search p50 {statistics.median(times):.2f} ms")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ class Config:
     bigrams: bool = True
     dense_index: str = "auto"
     nprobe: int = 0
+    ef_search: int = 0
     delta_from: int = 20_000
     mode: str = "hybrid"
     candidates: int = 100

@@ -1,8 +1,8 @@
 """Index versions on disk: build (re-embedding only changed passages), publish atomically, load.
 
 Layout: `<index_dir>/versions/<version>/` holds manifest.json and the base segment (store.sqlite,
-vectors.npy, sentence_vectors.npy, dense.ivf on large corpora, lexical/), and after small updates
-on a large index a delta segment in delta/ (see layers.py); `<index_dir>/current` is a symlink
+vectors.npy, sentence_vectors.npy, dense.hnsw or dense.ivf on large corpora, lexical/), and after
+small updates on a large index a delta segment in delta/ (see layers.py); `<index_dir>/current` is a symlink
 swapped in one rename once a version is complete, so a failed or killed build leaves the previous
 version in place. Published files never change, so a new version hard-links the base's files.
 """
@@ -316,7 +316,7 @@ def _write_segment(folder: Path, config: Config, segment: _Segment, previous: _P
     with timer("store"):
         write_store(folder / "store.sqlite", segment.articles, segment.entries)
         Dense.write(folder, segment.vectors, segment.sentence_vectors, kind,
-                    previous.dense.base.ivf if previous.dense is not None else None)
+                    previous.dense.base.ann if previous.dense is not None else None)
     with timer("lexical"):
         token_ids = _token_ids(segment.entries, segment.titles, config, previous, vocab)
         Lexical.build(token_ids, vocab, base).save(folder / "lexical")
@@ -524,13 +524,16 @@ def verify(config: Config) -> Path:
     return folder
 
 
-def load(config: Config, embedder: Embedder | None = None, verify: bool = True, folder: Path | None = None) -> Index:
+def load(config: Config, embedder: Embedder | None = None, verify: bool = True, folder: Path | None = None,
+         previous: Index | None = None) -> Index:
     """Open the current version (or a given, already verified one) after checking it fits this model and settings.
 
-    `verify` checks every file's checksum (at start-up); without it only sizes are checked.
+    `verify` checks every file's checksum (at start-up); without it only sizes are checked. The
+    `previous` version lends its base's dense index when the two share it.
     """
     folder, manifest = _read(folder) if folder is not None else _current(config)
     _check(manifest, config, embedder, folder)
     _verify(folder, manifest, verify)
-    store, dense, lexical = open_layers(folder, frozenset(manifest.get("hidden", ())), config.nprobe, config.bigrams)
+    store, dense, lexical = open_layers(folder, frozenset(manifest.get("hidden", ())), config.bigrams, config.nprobe,
+                                         config.ef_search, previous.dense.base if previous else None)
     return Index(folder, manifest, store, dense, lexical)

@@ -218,10 +218,11 @@ def open_store(folder: Path, hidden: frozenset[str], base_dense: Dense | None = 
     return LayeredStore(Store(folder / "store.sqlite"), delta_store, hidden)
 
 
-def open_layers(folder: Path, hidden: frozenset[str], nprobe: int = 0,
-                bigrams: bool = True) -> tuple[LayeredStore, LayeredDense, LayeredLexical]:
-    """Map a version's segments (nothing is read into memory but the hidden rows)."""
-    base_dense, base_lexical = Dense.load(folder, nprobe), Lexical.load(folder / "lexical")
+def open_layers(folder: Path, hidden: frozenset[str], bigrams: bool = True, nprobe: int = 0, ef_search: int = 0,
+                reuse: Dense | None = None) -> tuple[LayeredStore, LayeredDense, LayeredLexical]:
+    """Map a version's segments (nothing is read into memory but the hidden rows and an HNSW graph,
+    which a version sharing its base with `reuse`'s takes over)."""
+    base_dense, base_lexical = Dense.load(folder, nprobe, ef_search, reuse), Lexical.load(folder / "lexical")
     store = open_store(folder, hidden, base_dense)
     hidden_rows = np.sort(store.base.rows_of(hidden)) if hidden else np.zeros(0, dtype=np.int64)
     delta_dense = delta_lexical = None

@@ -57,7 +57,7 @@ class Service:
             if folder == self.index.folder:
                 return False
             try:
-                self.index = index_mod.load(self.config, self.embedder, verify=False)
+                self.index = index_mod.load(self.config, self.embedder, verify=False, previous=self.index)
                 self._answer.cache_clear()
             except index_mod.IndexProblem as exc:
                 self._refused = folder

@@ -173,11 +173,11 @@ REMOVED = "001_c3d5175d572a1b4d"
 EXTRA_TEXT = "Ngày 12-3, Tỉnh ủy tổ chức hội nghị về chuyển đổi số. Mục tiêu là 90% thủ tục trực tuyến."
 
 
-@pytest.fixture
-def delta_config(fresh_config, embedder, monkeypatch):
-    """A seed index that takes updates as a delta segment, as a large one does."""
+@pytest.fixture(params=["auto", "hnsw"])
+def delta_config(request, fresh_config, embedder, monkeypatch):
+    """A seed index that takes updates as a delta segment, as a large one does (with its HNSW graph, or exact)."""
     monkeypatch.setattr(index_mod, "MERGE_SHARE", 1.0)
-    config = replace(fresh_config, delta_from=1)
+    config = replace(fresh_config, delta_from=1, dense_index=request.param)
     build_from_folder(config, embedder, progress=False)
     return config
 
@@ -193,6 +193,8 @@ def test_update_of_a_large_index_writes_a_delta_and_links_the_base(delta_config,
     assert manifest["hidden"] == [REMOVED] and manifest["counts"]["embedded"] == 1
     assert manifest["segments"]["delta"] == {"passages": 1, "sentences": 2}
     assert os.stat(after.folder / "vectors.npy").st_ino == os.stat(before.folder / "vectors.npy").st_ino
+    assert (after.dense.base.ann is not None) is (delta_config.dense_index == "hnsw")
+    assert index_mod.load(delta_config, embedder, previous=before).dense.base is before.dense.base
     summaries = after.store.summaries()
     assert [s["id"] for s in summaries] == sorted({s["id"] for s in before.store.summaries()} - {REMOVED} | {"extra"})
     assert manifest["counts"]["passages"] == sum(s["passages"] for s in summaries) == len(after.dense)
@@ -222,12 +224,14 @@ def test_later_updates_keep_the_delta_and_past_the_share_merge_it(delta_config, 
     second = Article(id="second", title="Bóng đá", text="Đội tuyển của tỉnh thắng 3-0 trong trận chung kết.")
     manifest = index_mod.update(delta_config, embedder, add=[second], remove=[REMOVED])
     assert manifest["counts"]["embedded"] == 1 and manifest["hidden"] == [REMOVED]
-    assert {"extra", "second"} <= {s["id"] for s in index_mod.load(delta_config).store.summaries()}
+    before = index_mod.load(delta_config)
+    assert {"extra", "second"} <= {s["id"] for s in before.store.summaries()}
     monkeypatch.setattr(index_mod, "MERGE_SHARE", 0.0)
     merged = index_mod.update(delta_config, embedder, remove=["second"])
     assert "hidden" not in merged and not any(name.startswith("delta/") for name in merged["files"])
     assert merged["counts"]["embedded"] == 0 and merged["counts"]["articles"] == 5
-    index = index_mod.load(delta_config, embedder)
+    index = index_mod.load(delta_config, embedder, previous=before)
+    assert index.dense.base is not before.dense.base
     assert len(index.dense) == merged["counts"]["passages"] == sum(s["passages"] for s in index.store.summaries())
     assert index.store.article("extra").text == EXTRA_TEXT
 
