@@ -3,6 +3,9 @@
     python bench/backends.py [--benchmarks ../shared/benchmarks] [--passages 320] [--backends torch onnx onnx-int8]
                              [--only speed|quality]
 
+Rows: each backend for passages and questions alike, and float32 ONNX passages with int8 questions
+(`QA_BACKEND=onnx QA_QUERY_BACKEND=onnx-int8`).
+
 Speed: `--passages` real passages (~500 characters, from the first viwiki articles, with their
 titles and sentence spans, as a build embeds them) on all cores; single-question embedding on one
 thread (what a server worker gets with 2 workers on 2 cores). Quality: `python -m qa eval` on the
@@ -51,7 +54,7 @@ def sample_passages(corpus: Path, count: int) -> tuple[list[str], list[list[tupl
 
 
 def speed(backend: str, texts: list[str], spans: list, questions: list[str]) -> dict:
-    """Passages per second (all cores) and query embedding milliseconds (one thread)."""
+    """Passages per second (all cores) and query embedding milliseconds (one thread) of one backend."""
     config = Config.from_env()
     build = Embedder(config.model, config.model_cache, backend=backend)
     build.encode_passages(texts[:32], spans[:32])
@@ -68,13 +71,14 @@ def speed(backend: str, texts: list[str], spans: list, questions: list[str]) -> 
     return {"passages_per_s": per_second, "query_ms_p50": statistics.median(times)}
 
 
-def quality(backend: str, benchmarks: Path) -> dict:
+def quality(backend: str, query_backend: str, benchmarks: Path) -> dict:
     """R@1 and MRR@10 per benchmark, from `python -m qa eval`."""
     out = {}
     for name in BENCHMARKS:
         index = ROOT / "index" / ("eval" if backend == "torch" else f"eval-{backend}") / name
         done = subprocess.run([sys.executable, "-m", "qa", "eval", str(benchmarks / name), "--json", "--index",
-                               str(index), "--backend", backend], capture_output=True, text=True, cwd=ROOT, check=True)
+                               str(index), "--backend", backend, "--query-backend", query_backend],
+                              capture_output=True, text=True, cwd=ROOT, check=True)
         metrics = json.loads(done.stdout)
         out[name] = {"R@1": metrics["R@1"], "MRR@10": metrics["MRR@10"]}
     return out
@@ -92,21 +96,29 @@ def main() -> None:
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
     print(f"{len(texts)} passages of {statistics.mean(map(len, texts)):.0f} characters on average; "
           f"{len(questions)} questions")
-    results = {b: {**(speed(b, texts, spans, questions) if args.only != "quality" else {}),
-                   **(quality(b, args.benchmarks) if args.only != "speed" else {})} for b in args.backends}
+    combos = [(b, b) for b in args.backends]
+    if {"onnx", "onnx-int8"} <= set(args.backends):
+        combos.insert(args.backends.index("onnx") + 1, ("onnx", "onnx-int8"))
+    speeds = {b: speed(b, texts, spans, questions) for b in args.backends} if args.only != "quality" else {}
+    results = {}
+    for passages, queries in combos:
+        row = {**({"passages_per_s": speeds[passages]["passages_per_s"],
+                   "query_ms_p50": speeds[queries]["query_ms_p50"]} if speeds else {}),
+               **(quality(passages, queries, args.benchmarks) if args.only != "speed" else {})}
+        results[passages if passages == queries else f"{passages} + {queries} questions"] = row
     if args.only != "quality":
         base = results["torch"]["passages_per_s"]
-        for backend, r in results.items():
-            print(f"{backend:<10} {r['passages_per_s']:>6.1f} passages/s ({r['passages_per_s'] / base:.2f}x torch), "
+        for name, r in results.items():
+            print(f"{name:<28} {r['passages_per_s']:>6.1f} passages/s ({r['passages_per_s'] / base:.2f}x torch), "
                   f"query {r['query_ms_p50']:.1f} ms")
     if args.only != "speed":
-        for backend, r in results.items():
-            print(f"{backend:<10} R@1/MRR@10 " + "  ".join(f"{n} {r[n]['R@1']:.3f}/{r[n]['MRR@10']:.3f}" for n in BENCHMARKS))
+        for name, r in results.items():
+            print(f"{name:<28} R@1/MRR@10 " + "  ".join(f"{n} {r[n]['R@1']:.3f}/{r[n]['MRR@10']:.3f}" for n in BENCHMARKS))
     if args.only:
         return
     base = results["torch"]
     eligible = [b for b, r in results.items() if all(base[n]["R@1"] - r[n]["R@1"] <= 0.005 for n in BENCHMARKS)]
-    print("default should be:", max(eligible, key=lambda b: results[b]["passages_per_s"]))
+    print("default should be:", max(eligible, key=lambda b: (results[b]["passages_per_s"], -results[b]["query_ms_p50"])))
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def qa_prepare(job: dict) -> dict:
     from qa.embedder import Embedder
 
     config = Config.from_env(backend=job["backend"])
-    embedder = Embedder(config.model, config.model_cache, config.threads or None, config.backend)
+    embedder = Embedder.from_config(config)
     return {"model": str(embedder.folder)}
 
 
@@ -78,7 +78,7 @@ def qa_build(job: dict) -> dict:
 
     articles, _ = eval_mod.load_benchmark(job["bench"])
     config = Config.from_env(index_dir=job["index"], backend=job["backend"])
-    embedder = Embedder(config.model, config.model_cache, config.threads or None, config.backend)
+    embedder = Embedder.from_config(config)
     manifest = index_mod.build(config, articles, embedder, progress=False)
     return {"counts": manifest["counts"], "build_seconds_inside": manifest["build_seconds"]}
 

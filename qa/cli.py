@@ -22,13 +22,13 @@ def _embedder(config: Config):
     """The model named by the configuration, loaded once per command."""
     from .embedder import Embedder
 
-    return Embedder(config.model, config.model_cache, config.threads or None, config.backend)
+    return Embedder.from_config(config)
 
 
 def _config(args: argparse.Namespace) -> Config:
     """Environment first, then whatever options this command has."""
-    options = {name: getattr(args, name, None) for name in ("index_dir", "seeds_dir", "model", "backend", "mode",
-                                                             "host", "port", "workers")}
+    options = {name: getattr(args, name, None) for name in ("index_dir", "seeds_dir", "model", "backend",
+                                                             "query_backend", "mode", "host", "port", "workers")}
     return Config.from_env(**options)
 
 
@@ -76,7 +76,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.limit:
         questions = questions[:args.limit]
     index_dir = args.index_dir or Path(Config.from_env().index_dir) / "eval" / bench.name
-    config = Config.from_env(index_dir=index_dir, model=args.model, backend=args.backend)
+    config = Config.from_env(index_dir=index_dir, model=args.model, backend=args.backend,
+                             query_backend=args.query_backend)
     embedder = _embedder(config)
     index_mod.build(config, articles, embedder, progress=not args.json)
     service = Service(config, embedder)
@@ -148,6 +149,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--index", dest="index_dir", type=Path, help="index folder (QA_INDEX_DIR, default index/)")
         p.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
         p.add_argument("--backend", choices=BACKENDS, help="torch, onnx or onnx-int8 (QA_BACKEND)")
+        p.add_argument("--query-backend", choices=BACKENDS,
+                       help="backend for questions only (QA_QUERY_BACKEND, default: the same as --backend)")
         return p
 
     b = command("build", cmd_build, "build or update the index from a folder of articles")

@@ -21,6 +21,7 @@ class Config:
     model: str = BUNDLED
     model_cache: Path = field(default_factory=default_cache_dir)
     backend: str = "onnx"
+    query_backend: str = ""
     threads: int = 0
     target_chars: int = 500
     max_chars: int = 1500

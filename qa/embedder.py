@@ -113,38 +113,52 @@ def _shape(folder: Path) -> tuple[int, int]:
     return config.hidden_size, config.max_position_embeddings
 
 
-def _onnx_runner(folder: Path, cache_dir: Path, weights: str, backend: str, threads: int | None):
-    """Export (once) and open the ONNX model of a folder; once exported, torch is never imported (1.5 s of start-up)."""
-    from . import onnx
-
-    model_file = onnx.export(folder, cache_dir / "onnx" / weights, quantize=backend == "onnx-int8")
+def _tokenizer(folder: Path):
+    """The folder's fast tokenizer straight from tokenizer.json: AutoTokenizer would import torch (1.5 s of start-up)."""
     if (folder / "tokenizer.json").exists():
         from transformers import PreTrainedTokenizerFast as Tokenizer
     else:
         from transformers import AutoTokenizer as Tokenizer
-    tokenizer = Tokenizer.from_pretrained(folder)
+    return Tokenizer.from_pretrained(folder)
+
+
+def _onnx_runner(folder: Path, cache_dir: Path, weights: str, backend: str, threads: int | None, tokenizer):
+    """Export (once) and open the ONNX model of a folder; once exported, torch is never imported."""
+    from . import onnx
+
+    model_file = onnx.export(folder, cache_dir / "onnx" / weights, quantize=backend == "onnx-int8")
     dim, positions = _shape(folder)
     return onnx.OnnxRunner(model_file, tokenizer, min(tokenizer.model_max_length, positions), dim, threads)
 
 
 class Embedder:
-    """Loads the model once; encodes questions and passages with the right prompts."""
+    """Loads the model once; encodes questions and passages with the right prompts.
+
+    Questions may run on another backend of the same weights (`query_backend`): the index's
+    vectors, and so its fingerprint, come from the passage backend alone.
+    """
 
     def __init__(self, name: str = BUNDLED, cache_dir: Path | None = None, threads: int | None = None,
-                 backend: str = "torch"):
+                 backend: str = "torch", query_backend: str | None = None):
         import transformers
 
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        query_backend = query_backend or backend
+        if query_backend not in BACKENDS:
+            raise ValueError(f"query backend must be one of {', '.join(BACKENDS)}, not {query_backend!r}")
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
         cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-        self.name, self.backend = name, backend
+        self.name, self.backend, self.query_backend = name, backend, query_backend
         self.folder = resolve(name, cache_dir)
         weights = fingerprint(self.folder)
         self.fingerprint = weights + ("-int8" if backend == "onnx-int8" else "")
-        self.runner = (TorchRunner(self.folder, threads) if backend == "torch"
-                       else _onnx_runner(self.folder, cache_dir, weights, backend, threads))
+        tokenizer = _tokenizer(self.folder) if {backend, query_backend} != {"torch"} else None
+        runners = {b: (TorchRunner(self.folder, threads) if b == "torch"
+                       else _onnx_runner(self.folder, cache_dir, weights, b, threads, tokenizer))
+                   for b in dict.fromkeys([backend, query_backend])}
+        self.runner, self.query_runner = runners[backend], runners[query_backend]
         self.tokenizer, self.max_tokens = self.runner.tokenizer, self.runner.max_tokens
         prompts = _prompts(self.folder, name)
         self.query_prompt = prompts.get("query", "")
@@ -154,7 +168,13 @@ class Embedder:
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Normalised float32 vectors for questions."""
-        return np.stack([_unit(v) for v, _ in self.runner.run([self.query_prompt + t for t in texts])])
+        return np.stack([_unit(v) for v, _ in self.query_runner.run([self.query_prompt + t for t in texts])])
+
+    @classmethod
+    def from_config(cls, config, threads: int | None = None) -> "Embedder":
+        """The model and backends a Config names (threads: the config's unless given)."""
+        return cls(config.model, config.model_cache, threads or config.threads or None, config.backend,
+                   config.query_backend or None)
 
     def encode_passages(self, texts: list[str], spans: list[list[tuple[int, int]]] | None = None,
                         batch_size: int = 32, progress=None) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -33,8 +33,7 @@ class Service:
         self.config = config
         with ThreadPoolExecutor(1) as pool:
             verified = pool.submit(index_mod.verify, config)
-            self.embedder = embedder or Embedder(config.model, config.model_cache, config.threads or None,
-                                                 config.backend)
+            self.embedder = embedder or Embedder.from_config(config)
             folder = verified.result()
         self.index = index_mod.load(config, self.embedder, verify=False, folder=folder)
         self._refresh_lock = threading.Lock()
@@ -149,7 +148,8 @@ class Service:
     def health(self) -> dict:
         """What is loaded: model, index version and counts, and which worker process answered."""
         m = self.index.manifest
-        return {"status": "ok", "model": {**m["model"], "backend": self.embedder.backend},
+        return {"status": "ok", "model": {**m["model"], "backend": self.embedder.backend,
+                                         "query_backend": self.embedder.query_backend},
                 "index": {"version": m["version"], "format": m["format"], "built_at": m["built_at"],
                           "settings": m["settings"]},
                 "counts": {k: m["counts"][k] for k in ("articles", "passages", "sentences")}, "pid": os.getpid()}

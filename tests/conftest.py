@@ -27,7 +27,7 @@ def embedder(base_config):
     """The real default model, loaded once."""
     from qa.embedder import Embedder
 
-    return Embedder(base_config.model, base_config.model_cache, backend=base_config.backend)
+    return Embedder.from_config(base_config)
 
 
 @pytest.fixture(scope="session")

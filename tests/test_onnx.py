@@ -71,6 +71,21 @@ def test_an_exported_model_runs_without_importing_torch(onnx_embedder, base_conf
     assert done.stdout.strip() == "False"
 
 
+def test_questions_may_run_on_another_backend(base_config, onnx_embedder):
+    mixed = Embedder(base_config.model, base_config.model_cache, backend="onnx", query_backend=onnx_embedder.backend)
+    assert mixed.fingerprint == Embedder(base_config.model, base_config.model_cache, backend="onnx").fingerprint
+    texts = ["Hội nghị tổng kết công tác năm của Tỉnh ủy", "who chaired the conference?"]
+    assert np.array_equal(mixed.encode_queries(texts), onnx_embedder.encode_queries(texts))
+    if onnx_embedder.backend == "onnx-int8":
+        assert not np.array_equal(mixed.encode_passages(texts)[0], onnx_embedder.encode_passages(texts)[0])
+    assert (mixed.runner is mixed.query_runner) is (onnx_embedder.backend == "onnx")
+
+
+def test_unknown_question_backend(base_config):
+    with pytest.raises(ValueError, match="query backend must be one of"):
+        Embedder(base_config.model, base_config.model_cache, backend="onnx", query_backend="gpu")
+
+
 def test_unknown_backend(base_config):
     with pytest.raises(ValueError, match="backend must be one of"):
         Embedder(base_config.model, base_config.model_cache, backend="tpu")
