@@ -92,7 +92,8 @@ class Dense:
         `reuse`, loaded from the same (hard-linked) files by an earlier version, is returned as it is,
         so a new version does not read the HNSW graph again into every worker (its mapping keeps the
         file's inode alive, so a matching inode is that very file)."""
-        identity = (os.stat(folder / VECTORS).st_dev, os.stat(folder / VECTORS).st_ino)
+        stat = os.stat(folder / VECTORS)
+        identity = (stat.st_dev, stat.st_ino)
         if reuse is not None and reuse.identity == identity:
             return reuse
         stored = [folder / name for name in ANN_FILES.values() if (folder / name).exists()]
