@@ -152,7 +152,8 @@ def _reusable(config: Config, embedder: Embedder) -> _Previous:
         manifest = json.loads((folder / "manifest.json").read_text())
         if manifest["format"] not in READS or manifest["model"]["fingerprint"] != embedder.fingerprint:
             return _Previous()
-        store, dense, lexical = open_layers(folder, frozenset(manifest.get("hidden", ())), bigrams=config.bigrams)
+        store, dense, lexical = open_layers(folder, frozenset(manifest.get("hidden", ())), bigrams=config.bigrams,
+                                            searching=False)
         same = manifest["settings"] == config.index_settings()
         return _Previous(store, dense, lexical if same else None, store if same else None)
     except (OSError, ValueError, KeyError, sqlite3.Error):

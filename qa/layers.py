@@ -213,16 +213,17 @@ def open_store(folder: Path, hidden: frozenset[str], base_dense: Dense | None = 
     """A version's articles and passages alone (the base's vectors give where the delta's rows start)."""
     delta_store = None
     if (folder / DELTA).is_dir():
-        base_dense = base_dense or Dense.load(folder)
+        base_dense = base_dense or Dense.load(folder, searching=False)
         delta_store = Store(folder / DELTA / "store.sqlite", len(base_dense), len(base_dense.sentence_vectors))
     return LayeredStore(Store(folder / "store.sqlite"), delta_store, hidden)
 
 
 def open_layers(folder: Path, hidden: frozenset[str], bigrams: bool = True, nprobe: int = 0, ef_search: int = 0,
-                reuse: Dense | None = None) -> tuple[LayeredStore, LayeredDense, LayeredLexical]:
-    """Map a version's segments (nothing is read into memory but the hidden rows and an HNSW graph,
-    which a version sharing its base with `reuse`'s takes over)."""
-    base_dense, base_lexical = Dense.load(folder, nprobe, ef_search, reuse), Lexical.load(folder / "lexical")
+                reuse: Dense | None = None, searching: bool = True) -> tuple[LayeredStore, LayeredDense, LayeredLexical]:
+    """Map a version's segments (nothing is read into memory but the hidden rows and, for `searching`,
+    an HNSW graph, which a version sharing its base with `reuse`'s takes over)."""
+    base_dense = Dense.load(folder, nprobe, ef_search, reuse, searching)
+    base_lexical = Lexical.load(folder / "lexical")
     store = open_store(folder, hidden, base_dense)
     hidden_rows = np.sort(store.base.rows_of(hidden)) if hidden else np.zeros(0, dtype=np.int64)
     delta_dense = delta_lexical = None

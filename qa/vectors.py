@@ -86,17 +86,20 @@ class Dense:
             faiss.write_index(BUILDERS[kind](vectors, trained), str(folder / ANN_FILES[kind]))
 
     @classmethod
-    def load(cls, folder: Path, nprobe: int = 0, ef_search: int = 0, reuse: "Dense | None" = None) -> "Dense":
+    def load(cls, folder: Path, nprobe: int = 0, ef_search: int = 0, reuse: "Dense | None" = None,
+             searching: bool = True) -> "Dense":
         """Map the stored files without reading them into each process (0: the defaults above).
 
         `reuse`, loaded from the same (hard-linked) files by an earlier version, is returned as it is,
         so a new version does not read the HNSW graph again into every worker (its mapping keeps the
-        file's inode alive, so a matching inode is that very file)."""
+        file's inode alive, so a matching inode is that very file). Without `searching` (a build
+        borrowing vectors) the HNSW graph is not read at all; IVF centroids are, for the next IVF."""
         stat = os.stat(folder / VECTORS)
         identity = (stat.st_dev, stat.st_ino)
         if reuse is not None and reuse.identity == identity:
             return reuse
-        stored = [folder / name for name in ANN_FILES.values() if (folder / name).exists()]
+        stored = [folder / name for kind, name in ANN_FILES.items()
+                  if (folder / name).exists() and (searching or kind == "ivf")]
         ann = faiss.read_index(str(stored[0]), faiss.IO_FLAG_MMAP_IFC) if stored else None
         dense = cls(np.load(folder / VECTORS, mmap_mode="r"), np.load(folder / SENTENCE_VECTORS, mmap_mode="r"),
                     ann, nprobe, ef_search)

@@ -84,3 +84,13 @@ def test_skipped_rows_are_never_returned(tmp_path, kind):
         rows, _ = dense.search(q, 20, skip=skip)
         assert len(rows) == 20 and not np.isin(rows, skip).any()
         assert set(rows) == set(dense.search(q, 20, exact=True, skip=skip)[0])
+
+
+def test_a_build_borrowing_vectors_skips_the_hnsw_graph_but_keeps_ivf_centroids(tmp_path):
+    hnsw, ivf = tmp_path / "h", tmp_path / "i"
+    hnsw.mkdir(), ivf.mkdir()
+    vectors = _unit(3000)
+    Dense.write(hnsw, vectors, vectors[:1], kind="hnsw")
+    Dense.write(ivf, vectors, vectors[:1], kind="ivf")
+    assert Dense.load(hnsw, searching=False).ann is None and Dense.load(hnsw).ann is not None
+    assert Dense.load(ivf, searching=False).ann is not None
