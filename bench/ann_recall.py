@@ -23,9 +23,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa import index as index_mod  # noqa: E402
+from qa.index import versions as index_mod  # noqa: E402
 from qa.config import Config  # noqa: E402
-from qa.embedder import Embedder  # noqa: E402
+from qa.model.embedder import Embedder  # noqa: E402
 
 
 def questions(benchmarks: Path, count: int) -> list[str]:

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import Config  # noqa: E402
-from qa.embedder import Embedder  # noqa: E402
-from qa.passages import embedding_input, sentence_spans, split  # noqa: E402
-from qa.text import tidy  # noqa: E402
+from qa.model.embedder import Embedder  # noqa: E402
+from qa.ingest.passages import embedding_input, sentence_spans, split  # noqa: E402
+from qa.ingest.text import tidy  # noqa: E402
 
 BENCHMARKS = ("xquad_vi", "mlqa_vi_dev", "xquad_en_vi")
 QUESTIONS = ROOT / "tests" / "data" / "seed_questions.jsonl"

@@ -23,14 +23,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa import index as index_mod  # noqa: E402
+from qa.index import versions as index_mod  # noqa: E402
 from qa.cli import build_from_folder  # noqa: E402
 from qa.config import Config  # noqa: E402
-from qa.embedder import Embedder  # noqa: E402
+from qa.model.embedder import Embedder  # noqa: E402
 from qa.eval import load_benchmark  # noqa: E402
-from qa.relevance import Evidence, Thresholds, found  # noqa: E402
+from qa.answer.relevance import Evidence, Thresholds, found  # noqa: E402
 from qa.service import Service  # noqa: E402
-from qa.text import fold  # noqa: E402
+from qa.ingest.text import fold  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 CASES = {

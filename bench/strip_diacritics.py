@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.text import fold  # noqa: E402
+from qa.ingest.text import fold  # noqa: E402
 
 NAMES = ("xquad_vi", "mlqa_vi_dev")
 NOTICE = ("Derived from {name} in ../shared/benchmarks ({source}); questions with diacritics removed by "

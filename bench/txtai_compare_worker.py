@@ -62,7 +62,7 @@ def txtai_search(job: dict) -> dict:
 def qa_prepare(job: dict) -> dict:
     """Load our embedder once, so conversion or ONNX export (one-time work) stays out of build timings."""
     from qa.config import Config
-    from qa.embedder import Embedder
+    from qa.model.embedder import Embedder
 
     config = Config.from_env(backend=job["backend"])
     embedder = Embedder.from_config(config)
@@ -72,9 +72,9 @@ def qa_prepare(job: dict) -> dict:
 def qa_build(job: dict) -> dict:
     """Build our index of the benchmark's paragraphs exactly as `python -m qa eval` does."""
     from qa import eval as eval_mod
-    from qa import index as index_mod
+    from qa.index import versions as index_mod
     from qa.config import Config
-    from qa.embedder import Embedder
+    from qa.model.embedder import Embedder
 
     articles, _ = eval_mod.load_benchmark(job["bench"])
     config = Config.from_env(index_dir=job["index"], backend=job["backend"])

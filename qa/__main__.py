@@ -1,6 +1,6 @@
 """`python -m qa` runs the command line."""
 import sys
 
-from .cli import main
+from qa.cli import main
 
 sys.exit(main())

@@ -6,12 +6,12 @@ import json
 import sys
 from pathlib import Path
 
-from . import articles as articles_mod
-from . import eval as eval_mod
-from . import index as index_mod
-from .config import Config
-from .embedder import BACKENDS
-from .retrieve import MODES
+from qa.ingest import articles as articles_mod
+from qa import eval as eval_mod
+from qa.index import versions as index_mod
+from qa.config import Config
+from qa.model.embedder import BACKENDS
+from qa.retrieve.hybrid import MODES
 
 
 class UsageError(Exception):
@@ -20,7 +20,7 @@ class UsageError(Exception):
 
 def _embedder(config: Config):
     """The model named by the configuration, loaded once per command."""
-    from .embedder import Embedder
+    from qa.model.embedder import Embedder
 
     return Embedder.from_config(config)
 
@@ -54,7 +54,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     question = args.question.strip()
     if not question:
         raise UsageError("the question is empty")
-    from .service import Service
+    from qa.service import Service
 
     found, took = Service(_config(args)).timed_search(question, args.k)
     if args.json:
@@ -69,7 +69,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score retrieval (and, in hybrid mode, answers) on a benchmark folder and print the metrics."""
-    from .service import Service
+    from qa.service import Service
 
     bench = Path(args.bench)
     articles, questions = eval_mod.load_benchmark(bench)
@@ -132,7 +132,7 @@ def _report(manifest: dict, config: Config, what: str) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Build the index if needed and serve the API and the chat with gunicorn."""
-    from .serve import serve
+    from qa.serve.gunicorn import serve
 
     serve(_config(args))
     return 0

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
-from .embedder import BUNDLED, default_cache_dir
+from qa.model.embedder import BUNDLED, default_cache_dir
 
 INDEX_SETTINGS = ("target_chars", "max_chars", "bigrams", "dense_index")
 MAY_BE_EMPTY = ("rate_limit", "admin_token")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .articles import Article
-from .text import tidy, words
+from qa.ingest.articles import Article
+from qa.ingest.text import tidy, words
 
 CUTOFFS = (1, 5, 10)
 

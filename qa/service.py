@@ -11,11 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import accents, answer, followup, lang, relevance, retrieve
-from . import index as index_mod
-from .config import Config
-from .embedder import Embedder
-from .text import has_diacritics
+from qa.answer import relevance, sentences
+from qa.ingest import language as lang
+from qa.retrieve import accents, followup, hybrid
+from qa.index import versions as index_mod
+from qa.config import Config
+from qa.model.embedder import Embedder
+from qa.ingest.text import has_diacritics
 
 log = logging.getLogger(__name__)
 RESPELL_PASSAGES = 10
@@ -70,7 +72,7 @@ class Service:
         index = index or self.index
         if vector is None:
             vector, lexical = self.query(index, question, lang.detect(question))
-        hits = retrieve.search(index, vector, question, k, mode or self.config.mode, self.config.candidates, lexical)
+        hits = hybrid.search(index, vector, question, k, mode or self.config.mode, self.config.candidates, lexical)
         rows = index.store.passages([h.row for h in hits])
         return [_passage(rank, hit, row) for rank, (hit, row) in enumerate(zip(hits, rows), 1)]
 
@@ -78,13 +80,13 @@ class Service:
         """The question's embedding, and its BM25 scores when they were needed to make it.
 
         The model reads unaccented Vietnamese poorly, so such a question is embedded as the
-        passages it matches lexically spell its words (see qa/accents.py); retrieval reuses
+        passages it matches lexically spell its words (see qa/retrieve/accents.py); retrieval reuses
         those scores instead of computing them again.
         """
         scores = None
         if language == "vi" and not has_diacritics(question):
             scores = index.lexical.scores(question)
-            rows = retrieve.best_rows(scores, RESPELL_PASSAGES).tolist()
+            rows = hybrid.best_rows(scores, RESPELL_PASSAGES).tolist()
             question = accents.restore(question, [p["text"] for p in index.store.passages(rows)])
         return self.embedder.encode_queries([question])[0], scores
 
@@ -114,13 +116,13 @@ class Service:
         resolved = followup.resolve(question, [{"role": r, "content": c} for r, c in history])
         vector, lexical = self.query(index, resolved, language)
         passages = self.search(resolved, top_k, vector=vector, index=index, lexical=lexical)
-        ranked = answer.score(index, resolved, vector, answer.candidates(index, passages))
+        ranked = sentences.score(index, resolved, vector, sentences.candidates(index, passages))
         evidence = _evidence(index, question, resolved, language, ranked, passages)
-        chosen = answer.choose(ranked) if relevance.found(evidence) else []
+        chosen = sentences.choose(ranked) if relevance.found(evidence) else []
         for p in passages:
-            p["highlights"] = answer.highlights(chosen, p)
+            p["highlights"] = sentences.highlights(chosen, p)
         return {"question": question, "resolved_question": resolved, "language": language,
-                "found": bool(chosen), "answer": answer.compose(chosen, passages) if chosen else None,
+                "found": bool(chosen), "answer": sentences.compose(chosen, passages) if chosen else None,
                 "evidence": evidence.to_dict(), "passages": [_public(p) for p in passages],
                 "index_version": index.version, "computed_at": time.perf_counter()}
 
@@ -158,13 +160,13 @@ class Service:
 def _evidence(index: index_mod.Index, question: str, resolved: str, language: str, ranked: list,
               passages: list[dict]) -> relevance.Evidence:
     """What the found/not-found decision rests on."""
-    top = passages[:answer.PASSAGES_SEARCHED]
+    top = passages[:sentences.PASSAGES_SEARCHED]
     rows = index.store.rows_of(list(dict.fromkeys(p["article_id"] for p in top)))
     contains = lambda word: bool(np.isin(index.lexical.rows_with(word), rows).any())
     return relevance.Evidence(
         dense=max((c.dense for c in ranked), default=0.0),
         lexical=max((c.lexical for c in ranked), default=0.0),
-        coverage=retrieve.coverage(index, resolved),
+        coverage=hybrid.coverage(index, resolved),
         same_language=bool(top) and top[0]["language"] == language,
         folded=language == "vi" and not has_diacritics(question),
         anchors=relevance.anchors(resolved, language),
@@ -184,7 +186,7 @@ def _public(passage: dict) -> dict:
     return {k: v for k, v in passage.items() if k not in ("row", "sentences", "hash", "language")}
 
 
-def _passage(rank: int, hit: retrieve.Hit, row: dict) -> dict:
+def _passage(rank: int, hit: hybrid.Hit, row: dict) -> dict:
     """One result as the CLI and API show it."""
     return {"rank": rank, "id": row["id"], "article_id": row["article_id"], "index": row["index"],
             "title": row["title"],

@@ -25,7 +25,7 @@ def base_config(tmp_path_factory) -> Config:
 @pytest.fixture(scope="session")
 def embedder(base_config):
     """The real default model, loaded once."""
-    from qa.embedder import Embedder
+    from qa.model.embedder import Embedder
 
     return Embedder.from_config(base_config)
 

@@ -1,0 +1,1 @@
+"""Answers: the sentences that answer, and whether the corpus answers at all."""

@@ -1,0 +1,1 @@
+"""The embedding model: the bundled weights converted, exported to ONNX, and run."""

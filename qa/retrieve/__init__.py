@@ -1,0 +1,1 @@
+"""Retrieval: the question resolved and re-spelled, then dense and lexical search fused."""

@@ -1,0 +1,77 @@
+"""Production serving with gunicorn: build the index first if there is none, then start workers.
+
+The master loads the model and the index once and forks the workers, which share those pages
+copy-on-write. The master never runs the model (a build, if needed, runs in a child process):
+torch's thread pool does not survive a fork, so each worker warms up its own after forking.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+from gunicorn.app.base import BaseApplication
+
+from qa.index import versions as index_mod
+from qa.config import Config
+
+
+class Server(BaseApplication):
+    """gunicorn with our app factory and settings instead of a command line."""
+
+    def __init__(self, config: Config):
+        self.qa_config = config
+        super().__init__()
+
+    def load_config(self) -> None:
+        c = self.qa_config
+        settings = {"bind": f"{c.host}:{c.port}", "workers": c.workers, "worker_class": "gthread",
+                    "threads": 4, "timeout": 120, "graceful_timeout": 30, "keepalive": 5, "preload_app": True,
+                    "post_worker_init": _warm_up, "accesslog": None, "errorlog": "-", "loglevel": "warning"}
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        """The app; a damaged index found by the checksums exits like the CLI does (status 3), not as
+        gunicorn reports a RuntimeError (status 1). The master's objects are then frozen out of the
+        garbage collector, whose passes would otherwise copy their pages into every forked worker."""
+        from qa.serve.app import create_app
+
+        try:
+            app = create_app(self.qa_config)
+        except index_mod.IndexProblem as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(3) from None
+        gc.freeze()
+        return app
+
+
+def _warm_up(worker) -> None:
+    """Run the model once in the new worker, then say where to point the browser."""
+    worker.wsgi.extensions["qa"].warm_up()
+    host, port = worker.cfg.bind[0].rsplit(":", 1)
+    print(f"ready: http://{host}:{port}/ (worker {worker.pid})", flush=True)
+
+
+def ensure_index(config: Config) -> None:
+    """Build the index from the seed folder when none exists, in a child process."""
+    if index_mod.current_folder(config.index_dir) is not None:
+        return
+    print(f"no index in {config.index_dir}: building it from {config.seeds_dir}", flush=True)
+    command = [sys.executable, "-m", "qa", "build", "--index", str(config.index_dir),
+               "--seeds", str(config.seeds_dir), "--model", config.model]
+    if subprocess.run(command).returncode != 0:
+        raise SystemExit(f"could not build the index from {config.seeds_dir}; see the message above")
+
+
+def serve(config: Config) -> None:
+    """Run until interrupted; an unusable index stops here, before any worker starts.
+
+    Checksums are left to the app factory, which computes them while the model loads."""
+    ensure_index(config)
+    index_mod.load(config, verify=False).close()
+    threads = config.threads or max(1, (os.cpu_count() or 1) // max(1, config.workers))
+    print(f"serving on http://{config.host}:{config.port}/ with {config.workers} workers", flush=True)
+    Server(replace(config, threads=threads)).run()
