@@ -1,18 +1,23 @@
 # Two commands do all the set-up on a fresh machine:
 #   make serve   - install, build the index from seeds/ (first time), serve the chat
 #   make test    - install (Python packages and Debian's chromium), run every test
+#   make lint    - install, then ruff (settings in pyproject.toml)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: install serve test chromium
+.PHONY: install lint serve test chromium
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+lint: install
+	$(PY) -m ruff check .
 
 serve: install
 	$(PY) -m qa serve
