@@ -23,8 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.index import versions as index_mod  # noqa: E402
 from qa.config import Config  # noqa: E402
+from qa.index import versions as index_mod  # noqa: E402
 from qa.model.embedder import Embedder  # noqa: E402
 
 
@@ -71,7 +71,8 @@ def main() -> None:
             found = set(dense.search(v, 10)[0].tolist())
             times.append((time.perf_counter() - started) * 1000)
             recall.append(len(found & truth) / len(truth))
-        print(f"{'nprobe' if ivf else 'efSearch'} {breadth:>4}: recall@10 {np.mean(recall):.4f}, search p50 {statistics.median(times):.2f} ms")
+        print(f"{'nprobe' if ivf else 'efSearch'} {breadth:>4}: recall@10 {np.mean(recall):.4f}, "
+              f"search p50 {statistics.median(times):.2f} ms")
 
 
 if __name__ == "__main__":

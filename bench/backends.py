@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import Config  # noqa: E402
-from qa.model.embedder import Embedder  # noqa: E402
 from qa.ingest.passages import embedding_input, sentence_spans, split  # noqa: E402
 from qa.ingest.text import tidy  # noqa: E402
+from qa.model.embedder import Embedder  # noqa: E402
 
 BENCHMARKS = ("xquad_vi", "mlqa_vi_dev", "xquad_en_vi")
 QUESTIONS = ROOT / "tests" / "data" / "seed_questions.jsonl"
@@ -87,7 +87,8 @@ def quality(backend: str, query_backend: str, benchmarks: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "viwiki_2017" / "documents.jsonl.gz")
+    parser.add_argument("--corpus", type=Path,
+                        default=ROOT.parent / "shared" / "corpora" / "viwiki_2017" / "documents.jsonl.gz")
     parser.add_argument("--passages", type=int, default=320)
     parser.add_argument("--backends", nargs="+", default=["torch", "onnx", "onnx-int8"])
     parser.add_argument("--only", choices=["speed", "quality"], help="measure only this half")
@@ -113,12 +114,14 @@ def main() -> None:
                   f"query {r['query_ms_p50']:.1f} ms")
     if args.only != "speed":
         for name, r in results.items():
-            print(f"{name:<28} R@1/MRR@10 " + "  ".join(f"{n} {r[n]['R@1']:.3f}/{r[n]['MRR@10']:.3f}" for n in BENCHMARKS))
+            print(f"{name:<28} R@1/MRR@10 "
+                  + "  ".join(f"{n} {r[n]['R@1']:.3f}/{r[n]['MRR@10']:.3f}" for n in BENCHMARKS))
     if args.only:
         return
     base = results["torch"]
     eligible = [b for b, r in results.items() if all(base[n]["R@1"] - r[n]["R@1"] <= 0.005 for n in BENCHMARKS)]
-    print("default should be:", max(eligible, key=lambda b: (results[b]["passages_per_s"], -results[b]["query_ms_p50"])))
+    fastest = max(eligible, key=lambda b: (results[b]["passages_per_s"], -results[b]["query_ms_p50"]))
+    print("default should be:", fastest)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,8 @@ def main() -> None:
     counts = manifest["counts"]
     print(f"{counts['articles']} articles, {counts['passages']} passages, {counts['sentences']} sentences "
           f"({counts['embedded']} embedded) with backend {args.backend}")
-    print(f"wall {wall:.0f} s (stages: {manifest['stage_seconds']}), {counts['passages'] / wall:.1f} passages/s overall, "
+    print(f"wall {wall:.0f} s (stages: {manifest['stage_seconds']}), "
+          f"{counts['passages'] / wall:.1f} passages/s overall, "
           f"{counts['embedded'] / max(manifest['stage_seconds']['embed'], 1e-9):.1f} passages/s embedding")
     print(f"peak memory {peak:.0f} MB, index {size_mb(version):.0f} MB on disk ({version})")
 

@@ -23,14 +23,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.index import versions as index_mod  # noqa: E402
+from qa.answer.relevance import Evidence, Thresholds, found  # noqa: E402
 from qa.cli import build_from_folder  # noqa: E402
 from qa.config import Config  # noqa: E402
-from qa.model.embedder import Embedder  # noqa: E402
 from qa.eval import load_benchmark  # noqa: E402
-from qa.answer.relevance import Evidence, Thresholds, found  # noqa: E402
-from qa.service import Service  # noqa: E402
+from qa.index import versions as index_mod  # noqa: E402
 from qa.ingest.text import fold  # noqa: E402
+from qa.model.embedder import Embedder  # noqa: E402
+from qa.service import Service  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 CASES = {
@@ -87,7 +87,8 @@ def cross_validated(bench: tuple, seed_pos: list[Evidence], seed_neg: list[Evide
     """Seed false-reject/accept where each seed question is judged by thresholds fitted without it."""
     wrong_pos = wrong_neg = 0
     for k in range(folds):
-        train = ([e for i, e in enumerate(seed_pos) if i % folds != k], [e for i, e in enumerate(seed_neg) if i % folds != k])
+        train = ([e for i, e in enumerate(seed_pos) if i % folds != k],
+                 [e for i, e in enumerate(seed_neg) if i % folds != k])
         t = fit([bench, train])
         wrong_pos += sum(not found(e, t) for i, e in enumerate(seed_pos) if i % folds == k)
         wrong_neg += sum(found(e, t) for i, e in enumerate(seed_neg) if i % folds == k)

@@ -54,7 +54,8 @@ def main() -> None:
     print(f"{len(latencies)} requests served in {run['wall']:.0f} s ({len(latencies) / run['wall']:.1f}/s) by "
           f"{args.clients} clients, {len(errors)} errors{': ' + '; '.join(errors[:3]) if errors else ''}")
     print(f"latency p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms")
-    print(f"corpus changes: {len(changes)} ({', '.join(changes)}); index versions seen by clients: {len(run['versions'])}")
+    print(f"corpus changes: {len(changes)} ({', '.join(changes)}); "
+          f"index versions seen by clients: {len(run['versions'])}")
     print("memory at start:", describe(before))
     print("memory at end:  ", describe(after))
     for name, key in (("memory growth", "total_pss"), ("anonymous memory growth", "anon_pss")):
@@ -123,7 +124,8 @@ def _run(args, duration: float) -> dict:
                     out["errors"].append(f"change failed: HTTP {status}")
             tick += 1
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)] + [threading.Thread(target=churn)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+    threads.append(threading.Thread(target=churn))
     started = time.perf_counter()
     for t in threads:
         t.start()

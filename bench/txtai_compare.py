@@ -45,9 +45,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.model.embedder import BACKENDS  # noqa: E402
 from qa.eval import Question, load_benchmark, retrieval_metrics  # noqa: E402
 from qa.ingest.passages import embedding_input  # noqa: E402
+from qa.model.embedder import BACKENDS  # noqa: E402
 
 WORKER = ROOT / "bench" / "txtai_compare_worker.py"
 OUT = ROOT / "bench" / "out" / "txtai_compare.json"

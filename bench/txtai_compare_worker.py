@@ -72,8 +72,8 @@ def qa_prepare(job: dict) -> dict:
 def qa_build(job: dict) -> dict:
     """Build our index of the benchmark's paragraphs exactly as `python -m qa eval` does."""
     from qa import eval as eval_mod
-    from qa.index import versions as index_mod
     from qa.config import Config
+    from qa.index import versions as index_mod
     from qa.model.embedder import Embedder
 
     articles, _ = eval_mod.load_benchmark(job["bench"])

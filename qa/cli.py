@@ -6,10 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-from qa.ingest import articles as articles_mod
 from qa import eval as eval_mod
-from qa.index import versions as index_mod
 from qa.config import Config
+from qa.index import versions as index_mod
+from qa.ingest import articles as articles_mod
 from qa.model.embedder import BACKENDS
 from qa.retrieve.hybrid import MODES
 

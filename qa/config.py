@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
 
 from qa.model.embedder import BUNDLED, default_cache_dir
 
@@ -40,7 +40,7 @@ class Config:
     rate_limit: str = "600 per minute"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Config:
         """Defaults, then QA_* variables, then explicit overrides (command-line options).
 
         An empty variable means the default, except where empty means off (`QA_RATE_LIMIT=`).

@@ -111,12 +111,11 @@ def seeds_copy(tmp_path) -> Path:
     return target
 
 
-XSS_ARTICLE = """<script>alert(1)</script> Bài kiểm tra <img src=x onerror=alert(1)>
-
-Ngày 5-6, Ban Thường vụ Tỉnh ủy tổ chức hội nghị về an toàn thông tin, nội dung <script>alert(1)</script> và <img src=x onerror=alert(1)> phải hiện đúng nguyên văn.
-
-Hội nghị giao Sở Thông tin và Truyền thông rà soát <b>toàn bộ</b> cổng thông tin điện tử trước ngày 30-6.
-"""
+XSS_ARTICLE = ("<script>alert(1)</script> Bài kiểm tra <img src=x onerror=alert(1)>\n\n"
+               "Ngày 5-6, Ban Thường vụ Tỉnh ủy tổ chức hội nghị về an toàn thông tin, nội dung "
+               "<script>alert(1)</script> và <img src=x onerror=alert(1)> phải hiện đúng nguyên văn.\n\n"
+               "Hội nghị giao Sở Thông tin và Truyền thông rà soát <b>toàn bộ</b> cổng thông tin điện tử "
+               "trước ngày 30-6.\n")
 
 
 def free_port() -> int:

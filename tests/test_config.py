@@ -16,7 +16,8 @@ def test_an_empty_variable_means_the_default_except_where_empty_means_off():
     assert config.rate_limit == "" and config.admin_token == ""
 
 
-@pytest.mark.parametrize("name, raw", [("QA_PORT", "eighty"), ("QA_NPROBE", "-5"), ("QA_EF_SEARCH", "-1"), ("QA_DELTA_FROM", "-1"), ("QA_BIGRAMS", "maybe")])
+@pytest.mark.parametrize("name, raw", [("QA_PORT", "eighty"), ("QA_NPROBE", "-5"), ("QA_EF_SEARCH", "-1"),
+                                       ("QA_DELTA_FROM", "-1"), ("QA_BIGRAMS", "maybe")])
 def test_a_bad_value_names_the_variable(name, raw):
     with pytest.raises(ValueError, match=name):
         Config.from_env({name: raw})

@@ -34,8 +34,8 @@ _CHROME_WORDS = ["skip to main content", "skip to content", "skip to navigation"
                  "nghe đọc bài", "nghe bài viết", "nghe bài", "chia sẻ", "share", "tweet", "facebook",
                  "zalo", "twitter", "email", "e-mail", "print", "cỡ chữ", "font size", "copy link",
                  "sao chép liên kết", "gửi bài", "lưu bài", "in"]
-_CHROME = re.compile(r"(?:(?:%s)(?:[\s|:·•/,]+|$))+"
-                     % "|".join(map(re.escape, sorted(_CHROME_WORDS, key=len, reverse=True))))
+_CHROME_ALTERNATIVES = "|".join(map(re.escape, sorted(_CHROME_WORDS, key=len, reverse=True)))
+_CHROME = re.compile(rf"(?:(?:{_CHROME_ALTERNATIVES})(?:[\s|:·•/,]+|$))+")
 _FONT_SIZE = re.compile(r"(?=.*(?:[-+]a|a[-+]))(?:[-+]?a[-+]?(?:\s+|$))+")
 _PUNCT_ONLY = re.compile(r"[\W_]+")
 _IMAGE = re.compile(r"(?:https?://)?[\w .()\[\]~+%&'@#=/-]{1,250}"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 _END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[\w\d])", re.UNICODE)
 _ABBREV = {"tp", "ths", "ts", "pgs", "gs", "bs", "ks", "mr", "mrs", "ms", "dr", "st", "no",

@@ -169,7 +169,7 @@ def _normalizer(table: dict[str, str]):
 
 def build_tokenizer(e5: E5File):
     """An XLM-R style unigram tokenizer equal to the engine's: <s> text </s>, metaspace, NFKC."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, processors
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     sp = e5.special

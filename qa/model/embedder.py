@@ -114,7 +114,8 @@ def _shape(folder: Path) -> tuple[int, int]:
 
 
 def _tokenizer(folder: Path):
-    """The folder's fast tokenizer straight from tokenizer.json: AutoTokenizer would import torch (1.5 s of start-up)."""
+    """The folder's fast tokenizer straight from tokenizer.json: AutoTokenizer would import torch
+    (1.5 s of start-up)."""
     if (folder / "tokenizer.json").exists():
         from transformers import PreTrainedTokenizerFast as Tokenizer
     else:
@@ -171,7 +172,7 @@ class Embedder:
         return np.stack([_unit(v) for v, _ in self.query_runner.run([self.query_prompt + t for t in texts])])
 
     @classmethod
-    def from_config(cls, config, threads: int | None = None) -> "Embedder":
+    def from_config(cls, config, threads: int | None = None) -> Embedder:
         """The model and backends a Config names (threads: the config's unless given)."""
         return cls(config.model, config.model_cache, threads or config.threads or None, config.backend,
                    config.query_backend or None)
@@ -189,7 +190,8 @@ class Embedder:
         for start in range(0, len(texts), batch_size):
             rows = order[start:start + batch_size]
             batch = [texts[i] for i in rows]
-            for i, text, (vector, tokens) in zip(rows, batch, self.runner.run([self.passage_prompt + t for t in batch])):
+            results = self.runner.run([self.passage_prompt + t for t in batch])
+            for i, text, (vector, tokens) in zip(rows, batch, results):
                 out[i] = _unit(vector)
                 if spans is not None:
                     span_vectors[i] = self._pool_spans(text, spans[i], tokens, out[i])

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.index.versions import Index
 from qa.index.lexical import query_tokens
+from qa.index.versions import Index
 
 DENSE_WEIGHT = 0.5
 COVERAGE_POWER = 2

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
-from qa.ingest import articles as articles_mod
 from qa.index import versions as index_mod
+from qa.ingest import articles as articles_mod
 from qa.serve.errors import ApiError
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
@@ -50,7 +50,8 @@ def _articles_from_upload() -> list[articles_mod.Article]:
         raise ApiError(400, "missing_file", "send the article as JSON, or as a multipart upload in the field 'file'")
     name = Path(upload.filename.replace("\\", "/")).name
     if not name or name.startswith(".") or Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
-        raise ApiError(415, "unsupported_format", f"file {upload.filename!r} is not one of {', '.join(UPLOAD_SUFFIXES)}")
+        raise ApiError(415, "unsupported_format",
+                       f"file {upload.filename!r} is not one of {', '.join(UPLOAD_SUFFIXES)}")
     folder = Path(tempfile.mkdtemp(prefix="qa-upload-"))
     try:
         path = folder / name

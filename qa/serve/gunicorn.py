@@ -14,8 +14,8 @@ from dataclasses import replace
 
 from gunicorn.app.base import BaseApplication
 
-from qa.index import versions as index_mod
 from qa.config import Config
+from qa.index import versions as index_mod
 
 
 class Server(BaseApplication):

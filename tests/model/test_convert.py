@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from qa.model.convert import dequantize_q4_0, read_e5s1, bundled_model_file
+from qa.model.convert import bundled_model_file, dequantize_q4_0, read_e5s1
 
 SEED_SENTENCE = ("Hội nghị đã quán triệt các văn bản của Trung ương, bao gồm Quy định 205-QĐ/TW của Bộ Chính trị "
                  "về việc kiểm soát quyền lực trong công tác cán bộ và chống chạy chức, chạy quyền. ")

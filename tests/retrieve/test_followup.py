@@ -54,7 +54,8 @@ def test_assistant_turns_and_blank_turns_are_ignored():
 
 
 def test_conversation_set_last_turns_reach_the_right_article(service):
-    conversations = [json.loads(line) for line in (DATA / "conversations.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = (DATA / "conversations.jsonl").read_text(encoding="utf-8").splitlines()
+    conversations = [json.loads(line) for line in lines]
     assert len(conversations) >= 15
     right = 0
     for c in conversations:

@@ -1,6 +1,7 @@
 """Changing the corpus while serving: authorisation, uploads, replace/remove, and nothing lost on bad input."""
 import io
 import json
+
 import pytest
 
 from qa.index import versions as index_mod
@@ -41,8 +42,8 @@ def test_add_then_ask_then_remove(admin_client):
     body = response.get_json()
     assert body["added"] == ["new_article"] and body["version"] != before
     assert body["counts"]["embedded"] <= 2 and body["counts"]["reused"] > 0
-    answer = admin_client.post("/api/ask", json={"question": "Bao nhiêu phần trăm thủ tục hành chính được "
-                                                             "thực hiện trực tuyến toàn trình đến năm 2027?"}).get_json()
+    question = "Bao nhiêu phần trăm thủ tục hành chính được thực hiện trực tuyến toàn trình đến năm 2027?"
+    answer = admin_client.post("/api/ask", json={"question": question}).get_json()
     assert answer["passages"][0]["article_id"] == "new_article" and "90%" in answer["answer"]["text"]
     article = admin_client.get("/api/articles/new_article").get_json()
     assert article["author"] == "Minh An" and article["url"] == NEW["url"]
@@ -133,7 +134,8 @@ def test_remove_unknown_is_404(admin_client):
 
 def test_cli_add_and_remove(admin_config, runner, tmp_path):
     path = tmp_path / "cli_article.txt"
-    path.write_text("Bài thêm bằng dòng lệnh\n\nNgày 9-9, hội nghị thêm bài bằng dòng lệnh đã diễn ra.", encoding="utf-8")
+    path.write_text("Bài thêm bằng dòng lệnh\n\nNgày 9-9, hội nghị thêm bài bằng dòng lệnh đã diễn ra.",
+                    encoding="utf-8")
     before = index_mod.load(admin_config).manifest["counts"]["articles"]
     code, out, _ = runner("add", path, "--index", admin_config.index_dir)
     assert code == 0 and "added 1 articles" in out and "1 embedded" in out
@@ -147,7 +149,8 @@ def test_cli_add_and_remove(admin_config, runner, tmp_path):
 
 
 def test_cached_answers_follow_a_new_version(admin_client):
-    ask = lambda: admin_client.post("/api/ask", json={"question": "Kinh phí chuyển đổi số tỉnh Bình Minh là bao nhiêu?"})
+    question = "Kinh phí chuyển đổi số tỉnh Bình Minh là bao nhiêu?"
+    ask = lambda: admin_client.post("/api/ask", json={"question": question})
     first, again = ask().get_json(), ask().get_json()
     assert again["cached"] and not first["cached"] and again["index_version"] == first["index_version"]
     admin_client.post("/api/articles", json=dict(NEW, text=NEW["text"] + " Kinh phí là 80 tỷ đồng."), headers=AUTH)

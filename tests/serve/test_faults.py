@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import pytest
 
-from qa.index import versions as index_mod
 from qa.cli import build_from_folder
+from qa.index import versions as index_mod
 
 from conftest import ROOT, SEEDS, start_server, stop_server
 
