@@ -3,11 +3,16 @@
 The master loads the model and the index once and forks the workers, which share those pages
 copy-on-write. The master never runs the model (a build, if needed, runs in a child process):
 torch's thread pool does not survive a fork, so each worker warms up its own after forking.
+
+The port is taken before anything else (before a first build, long before "serving on"), so a busy
+port is one line and exit status 4, not gunicorn's five retries and status 1.
 """
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import replace
@@ -17,17 +22,21 @@ from gunicorn.app.base import BaseApplication
 from qa.config import Config
 from qa.index import versions as index_mod
 
+PORT_IN_USE = 4  # exit status (README, "Command line")
+BACKLOG = 2048  # gunicorn's default
+
 
 class Server(BaseApplication):
     """gunicorn with our app factory and settings instead of a command line."""
 
-    def __init__(self, config: Config):
-        self.qa_config = config
+    def __init__(self, config: Config, fd: int):
+        self.qa_config, self.fd = config, fd
         super().__init__()
 
     def load_config(self) -> None:
+        """Settings; gunicorn listens on the socket `serve` already holds (it owns the descriptor now)."""
         c = self.qa_config
-        settings = {"bind": f"{c.host}:{c.port}", "workers": c.workers, "worker_class": "gthread",
+        settings = {"bind": f"fd://{self.fd}", "workers": c.workers, "worker_class": "gthread",
                     "threads": 4, "timeout": 120, "graceful_timeout": 30, "keepalive": 5, "preload_app": True,
                     "post_worker_init": _warm_up, "accesslog": None, "errorlog": "-", "loglevel": "warning"}
         for key, value in settings.items():
@@ -51,8 +60,43 @@ class Server(BaseApplication):
 def _warm_up(worker) -> None:
     """Run the model once in the new worker, then say where to point the browser."""
     worker.wsgi.extensions["qa"].warm_up()
-    host, port = worker.cfg.bind[0].rsplit(":", 1)
-    print(f"ready: http://{host}:{port}/ (worker {worker.pid})", flush=True)
+    config = worker.app.qa_config
+    print(f"ready: http://{config.host}:{config.port}/ (worker {worker.pid})", flush=True)
+
+
+def _port_in_use(port: int):
+    """The one line a busy port gets, then exit status 4."""
+    print(f"error: port {port} is in use: choose another with --port or QA_PORT", file=sys.stderr, flush=True)
+    raise SystemExit(PORT_IN_USE)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Take the address now (bound, not yet listening: connections are refused until the app is
+    loaded, as before). Any other failure (an address not on this machine, a privileged port) is an
+    OSError naming the address, reported like the command line's other bad input."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            _port_in_use(port)
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def listen(sock: socket.socket, port: int) -> int:
+    """Start listening and hand the descriptor over; another server that bound the port meanwhile
+    (with SO_REUSEADDR, as servers do) makes listen() fail: the same busy-port line."""
+    try:
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            _port_in_use(port)
+        raise
+    return sock.detach()
 
 
 def ensure_index(config: Config) -> None:
@@ -69,9 +113,16 @@ def ensure_index(config: Config) -> None:
 def serve(config: Config) -> None:
     """Run until interrupted; an unusable index stops here, before any worker starts.
 
-    Checksums are left to the app factory, which computes them while the model loads."""
-    ensure_index(config)
-    index_mod.load(config, verify=False).close()
+    Checksums are left to the app factory, which computes them while the model loads. A busy port
+    stops first of all, with exit status 4."""
+    sock = bind(config.host, config.port)
+    try:
+        ensure_index(config)
+        index_mod.load(config, verify=False).close()
+    except BaseException:
+        sock.close()
+        raise
     threads = config.threads or max(1, (os.cpu_count() or 1) // max(1, config.workers))
+    fd = listen(sock, config.port)
     print(f"serving on http://{config.host}:{config.port}/ with {config.workers} workers", flush=True)
-    Server(replace(config, threads=threads)).run()
+    Server(replace(config, threads=threads), fd).run()
