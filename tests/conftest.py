@@ -14,6 +14,14 @@ from qa.config import Config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"  # benchmarks and corpora beside the repository, not shipped with it
+
+
+def needs_shared(*parts: str):
+    """Skip a test, with the reason, when the data it reads from ../shared is absent."""
+    path = SHARED.joinpath(*parts)
+    return pytest.mark.skipif(not path.exists(), reason=f"needs {path} (../shared/{'/'.join(parts)}, the shared "
+                                                        f"data folder beside the repository), which is absent")
 
 
 @pytest.fixture(scope="session")

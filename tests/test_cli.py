@@ -5,9 +5,9 @@ import subprocess
 import sys
 from itertools import islice
 
-from conftest import ROOT
+from conftest import ROOT, SHARED, needs_shared
 
-BENCH = ROOT.parent / "shared" / "benchmarks" / "xquad_vi"
+BENCH = SHARED / "benchmarks" / "xquad_vi"
 
 
 def test_ask_prints_ranked_passages(seed_config, runner):
@@ -70,6 +70,7 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path, seeds_copy, runner):
     assert "5 articles" in out
 
 
+@needs_shared("benchmarks", "xquad_vi")
 def test_eval_prints_metrics(tmp_path, runner):
     bench = tmp_path / "tiny"
     bench.mkdir()
