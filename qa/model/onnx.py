@@ -6,14 +6,20 @@ require transformers < 4.58 while sentence-transformers 6 requires transformers 
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import tempfile
 import threading
+import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from . import announced
 
 MODEL = "model.onnx"
 QUANTIZED = "model_int8.onnx"
@@ -27,18 +33,72 @@ def export(folder: Path, dest: Path, quantize: bool) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=dest))
     try:
-        fp32 = dest / MODEL
-        if not fp32.exists():
-            _export_fp32(folder, work / MODEL)
-            os.replace(work / MODEL, fp32)
-        if quantize:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
+        with announced(f"exporting the model to ONNX{' (int8)' if quantize else ''} in {dest} (once)"):
+            fp32 = dest / MODEL
+            if not fp32.exists():
+                with _quiet_exporter():
+                    _export_fp32(folder, work / MODEL)
+                os.replace(work / MODEL, fp32)
+            if quantize:
+                from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(str(fp32), str(work / QUANTIZED), weight_type=QuantType.QInt8, per_channel=True)
-            os.replace(work / QUANTIZED, target)
+                with _quiet_quantizer():
+                    quantize_dynamic(str(fp32), str(work / QUANTIZED), weight_type=QuantType.QInt8,
+                                     per_channel=True)
+                os.replace(work / QUANTIZED, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """Silence what tracing this model always says and the user can do nothing about: torch's
+    TracerWarnings (the mask code's Python branches; the axes are dynamic), the exporter's notes on
+    how it lowers operators, the TorchScript exporter's deprecation (the dynamo exporter needs
+    onnxscript), transformers' progress bars and load report."""
+    import torch
+    import transformers
+
+    verbosity, bars = transformers.logging.get_verbosity(), transformers.logging.is_progress_bar_enabled()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx")
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
+            warnings.filterwarnings("ignore", message=r".*legacy TorchScript-based ONNX export",
+                                    category=DeprecationWarning)
+            yield
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+        if bars:
+            transformers.logging.enable_progress_bar()
+
+
+class _NotPreprocessed(logging.Filter):
+    """onnxruntime's advice to pre-process a model before static quantisation (ours is dynamic)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_quantizer() -> Iterator[None]:
+    """onnxruntime's quantiser warns through the root logger (`logging.warning`), which would also
+    install a root handler for the rest of the process when none exists: hold one of our own instead."""
+    root, quiet, placeholder = logging.getLogger(), _NotPreprocessed(), logging.NullHandler()
+    own_handler = not root.handlers
+    if own_handler:
+        root.addHandler(placeholder)
+    root.addFilter(quiet)
+    try:
+        yield
+    finally:
+        root.removeFilter(quiet)
+        if own_handler:
+            root.removeHandler(placeholder)
 
 
 def _export_fp32(folder: Path, path: Path) -> None:

@@ -1,9 +1,11 @@
 import os
+import re
 
 import numpy as np
 import pytest
 
-from qa.model.embedder import BUNDLED, Embedder, fingerprint, resolve
+from qa.model import convert
+from qa.model.embedder import BUNDLED, Embedder, bundled_model_dir, fingerprint, resolve
 
 
 def test_loads_offline_from_the_converted_folder(embedder):
@@ -61,3 +63,18 @@ def test_long_text_check(embedder):
 
 def test_default_is_the_bundled_model(embedder):
     assert embedder.name == BUNDLED
+
+
+
+def test_converting_the_bundled_model_prints_one_line_with_its_time(tmp_path, monkeypatch, capsys):
+    """The conversion itself is tested in test_convert; here only what a first start shows, once."""
+    def fake_convert(source, dest):
+        dest.mkdir(parents=True)
+        (dest / "CONVERTED_FROM").write_text(f"{source.name} size={source.stat().st_size}\n")
+
+    monkeypatch.setattr(convert, "convert", fake_convert)
+    folder = bundled_model_dir(tmp_path)
+    out, err = capsys.readouterr()
+    assert out == "" and re.fullmatch(rf"converting the bundled model into {re.escape(str(folder))} \(once\): "
+                                      r"\d+\.\d s\n", err), err
+    assert bundled_model_dir(tmp_path) == folder and capsys.readouterr() == ("", "")

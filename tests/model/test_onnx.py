@@ -1,4 +1,5 @@
 """The ONNX Runtime backends embed like sentence-transformers on torch."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.model.embedder import Embedder
+from qa.model.embedder import Embedder, bundled_model_dir
 
 from test_convert import TEXTS
 
@@ -89,3 +90,17 @@ def test_unknown_question_backend(base_config):
 def test_unknown_backend(base_config):
     with pytest.raises(ValueError, match="backend must be one of"):
         Embedder(base_config.model, base_config.model_cache, backend="tpu")
+
+
+def test_a_first_export_prints_one_line_with_its_time_and_no_warnings(base_config, tmp_path):
+    """What a first start shows while it exports: one line, not torch's tracer and exporter warnings
+    (a fresh process with every warning shown, as a user's first `serve` would run it)."""
+    code = ("import sys; from pathlib import Path; from qa.model import onnx; "
+            "onnx.export(Path(sys.argv[1]), Path(sys.argv[2]), quantize=False)")
+    folder, dest = bundled_model_dir(base_config.model_cache), tmp_path / "onnx"
+    done = subprocess.run([sys.executable, "-W", "always", "-c", code, str(folder), str(dest)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "TracerWarning" not in done.stderr and "Warning" not in done.stderr, done.stderr
+    assert re.fullmatch(r"exporting the model to ONNX in .+ \(once\): \d+\.\d s\n", done.stderr), done.stderr
+    assert done.stdout == "" and (dest / "model.onnx").exists()
