@@ -15,7 +15,7 @@ import pytest
 from qa.cli import build_from_folder
 from qa.index import versions as index_mod
 
-from conftest import ROOT, SEEDS, start_server, stop_server
+from conftest import ROOT, SEEDS, free_port, start_server, stop_server
 
 TOKEN = "fault-token"
 
@@ -129,8 +129,8 @@ def test_damaged_index_is_refused_at_start_naming_the_file(built, damage):
     else:
         target.unlink()
     env = dict(os.environ, PYTHONPATH=str(ROOT), QA_MODEL_CACHE=str(built.model_cache))
-    done = subprocess.run([sys.executable, "-m", "qa", "serve", "--index", str(built.index_dir), "--port", "1"],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "qa", "serve", "--index", str(built.index_dir),
+                           "--port", str(free_port())], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert done.returncode == 3
     assert "data.csc.index.npy" in done.stderr and "Traceback" not in done.stderr
 
