@@ -6,7 +6,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from qa.config import Config
-from qa.serve import admin, api, errors, web
+from qa.serve import admin, api, errors, metrics, web
 from qa.service import Service
 
 
@@ -18,6 +18,7 @@ def create_app(config: Config | None = None, service: Service | None = None) -> 
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["qa"] = service or Service(config)
+    metrics.register(app)  # first, so that every answer, the rate limiter's too, is timed and logged
     Limiter(get_remote_address, app=app, default_limits=[config.rate_limit] if config.rate_limit else [],
             storage_uri="memory://", headers_enabled=True)
 

@@ -6,15 +6,20 @@ torch's thread pool does not survive a fork, so each worker warms up its own aft
 
 The port is taken before anything else (before a first build, long before "serving on"), so a busy
 port is one line and exit status 4, not gunicorn's five retries and status 1.
+
+Metrics: the workers share their counts through files in a private temporary folder
+(prometheus_client's multiprocess mode, see qa/serve/metrics.py), removed when the server stops.
 """
 from __future__ import annotations
 
 import errno
 import gc
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import replace
 
 from gunicorn.app.base import BaseApplication
@@ -38,7 +43,8 @@ class Server(BaseApplication):
         c = self.qa_config
         settings = {"bind": f"fd://{self.fd}", "workers": c.workers, "worker_class": "gthread",
                     "threads": 4, "timeout": 120, "graceful_timeout": 30, "keepalive": 5, "preload_app": True,
-                    "post_worker_init": _warm_up, "accesslog": None, "errorlog": "-", "loglevel": "warning"}
+                    "post_worker_init": _warm_up, "child_exit": _child_exit, "accesslog": None, "errorlog": "-",
+                    "loglevel": "warning"}
         for key, value in settings.items():
             self.cfg.set(key, value)
 
@@ -62,6 +68,13 @@ def _warm_up(worker) -> None:
     worker.wsgi.extensions["qa"].warm_up()
     config = worker.app.qa_config
     print(f"ready: http://{config.host}:{config.port}/ (worker {worker.pid})", flush=True)
+
+
+def _child_exit(server, worker) -> None:
+    """A worker that exits takes its live gauges with it; its counts stay (totals never go down)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def _port_in_use(port: int):
@@ -124,5 +137,11 @@ def serve(config: Config) -> None:
         raise
     threads = config.threads or max(1, (os.cpu_count() or 1) // max(1, config.workers))
     fd = listen(sock, config.port)
+    master, shared = os.getpid(), tempfile.mkdtemp(prefix="qa-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared  # before the app (and prometheus_client) loads
     print(f"serving on http://{config.host}:{config.port}/ with {config.workers} workers", flush=True)
-    Server(replace(config, threads=threads), fd).run()
+    try:
+        Server(replace(config, threads=threads), fd).run()
+    finally:
+        if os.getpid() == master:  # workers leave through here too, as they exit
+            shutil.rmtree(shared, ignore_errors=True)
