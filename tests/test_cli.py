@@ -3,7 +3,11 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from itertools import islice
+from pathlib import Path
+
+import pytest
 
 from conftest import ROOT, SHARED, needs_shared
 
@@ -98,3 +102,16 @@ def test_real_process_offline(seed_config):
                           cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[0].split("] ")[1].split(" ")[0] in {"002_8c712d888035ba10", "004_30c59f19e71aa1d8"}
+
+
+def test_the_qa_command_is_python_m_qa():
+    """`pip install -e .` (make does it) installs a `qa` command running the same main."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["scripts"] == {"qa": "qa.cli:main"}
+    script = Path(sys.executable).with_name("qa")
+    if not script.exists():
+        pytest.skip(f"{script} is not installed (pip install -e .)")
+    ours = subprocess.run([str(script), "serve", "--help"], capture_output=True, text=True, timeout=120)
+    module = subprocess.run([sys.executable, "-m", "qa", "serve", "--help"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    assert ours.returncode == module.returncode == 0 and ours.stdout == module.stdout
