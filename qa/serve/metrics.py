@@ -27,6 +27,7 @@ REQUEST_ID = "X-Request-ID"
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")  # a client's id is kept only if it is this plain
 _UNPRINTABLE = re.compile(r'[\x00-\x1f\x7f"\\]')  # escaped in the log: one request, one line
 ASK = "/api/ask"
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}  # any other is counted as "other"
 
 
 class _Stderr(logging.StreamHandler):
@@ -95,8 +96,10 @@ class Metrics:
         self.registry.register(_IndexCollector(app))
 
     def record(self, endpoint: str, response: Response, seconds: float) -> None:
-        """Count one answered request; a question's outcome is read from the answer itself."""
-        self.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        """Count one answered request; a question's outcome is read from the answer itself. Labels
+        take few values (routes, not paths; known methods), whatever clients send."""
+        method = request.method if request.method in METHODS else "other"
+        self.requests.labels(endpoint, method, str(response.status_code)).inc()
         self.latency.labels(endpoint).observe(seconds)
         if endpoint == ASK and request.method == "POST" and response.status_code == 200 and response.is_json:
             body = response.get_json(silent=True) or {}

@@ -83,11 +83,15 @@ def test_metrics_in_one_process(client, service):
     again = client.post("/api/ask", json={"question": FOUND}).get_json()
     missing = client.post("/api/ask", json={"question": NOT_FOUND}).get_json()
     client.post("/api/ask", json={})
+    client.open("/api/nowhere/1", method="BREW")
+    client.open("/api/nowhere/2", method="BREW")
     after = scrape(client)
     assert again["cached"] and again["found"] and not missing["found"]
     assert delta(after, before, "qa_http_requests_total", endpoint="/api/ask", method="POST", status="200") == 3
     assert delta(after, before, "qa_http_requests_total", endpoint="/api/ask", status="400") == 1
     assert delta(after, before, "qa_http_requests_total", endpoint="/metrics") == 1
+    assert delta(after, before, "qa_http_requests_total", endpoint="unmatched", method="other") == 2
+    assert not any(dict(labels).get("method") == "BREW" for _, labels in after)
     assert delta(after, before, "qa_http_request_duration_seconds_count", endpoint="/api/ask") == 4
     assert delta(after, before, "qa_answers_total", found="true") == 2
     assert delta(after, before, "qa_answers_total", found="false") == 1
