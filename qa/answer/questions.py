@@ -1,0 +1,67 @@
+"""What a question asks for, from its Vietnamese or English question words (typed with or without diacritics).
+
+Factoid kinds (number, time, person, place, which) take a name, number, date or short phrase as
+their answer; the others (definition, reason, manner, what) take the shortest clause that answers.
+"""
+from __future__ import annotations
+
+import re
+
+from qa.ingest.text import fold, is_question_word, words
+
+FACTOID = ("number", "time", "person", "place", "which")
+# Checked in this order on the folded, lower-cased question: the first that matches wins.
+_KINDS = [
+    ("definition", r"\b(noi ve|de cap (den|toi)|ban ve|(noi|de) (cap )?ve) (van de|dieu|viec|chuyen)? ?gi\b|"
+                   r"\bve (viec|van de) gi\b|\bnoi dung (chinh )?(cua .+ )?(la )?gi\b|"
+                   r"\bwhat (is|was|are|were) .+ about\b|\bwhat does .+ say\b"),
+    ("time", r"\b(khi nao|bao gio|ngay nao|nam nao|thang nao|luc nao|thoi gian nao|thoi diem nao|dip nao|"
+             r"nam bao nhieu|ngay bao nhieu|when|what (year|date|day|month|time|century))\b"),
+    ("number", r"\b(bao nhieu|may (nguoi|lan|nam|thang|ngay|trieu|ty|nghin|tram)|ty le|so luong|"
+               r"how (many|much|long|old|far|large|big)|what (percentage|number|amount|proportion))\b"),
+    ("person", r"(^|\W)(ai|nguoi nao|dong chi nao|ong nao|ba nao|who|whom|whose)\b"),
+    ("place", r"\b(o dau|tai dau|noi nao|dia diem nao|tinh nao|nuoc nao|quoc gia nao|thanh pho nao|where|"
+              r"(tu|den|o|tai) dau)\b"),
+    ("reason", r"\b(vi sao|tai sao|vi ly do gi|ly do (gi|nao)|nguyen nhan|de lam gi|why|what (caused|led))\b"),
+    ("manner", r"\b(nhu the nao|ra sao|the nao|bang cach nao|lam sao|how)\b"),
+    ("which", r"\b(nao|which|what \w+ (is|was|are|were|did|does|do))\b"),
+    ("what", r"\b(gi|what|la\s*\?|\?\s*$)"),
+]
+_PATTERNS = [(name, re.compile(pattern)) for name, pattern in _KINDS]
+_HEAD_VI = re.compile(r"\b(\w+) (nao|gi)\b|\bbao nhieu (\w+)|\bmay (\w+)")
+_HEAD_EN = re.compile(r"\b(?:what|which|how many|how much) (\w+)")
+
+
+def kind(question: str) -> str:
+    """The kind of answer asked for; 'what' when nothing more specific is said."""
+    folded = fold(question.lower())
+    return next((name for name, pattern in _PATTERNS if pattern.search(folded)), "what")
+
+
+def head_words(question: str) -> set[str]:
+    """Folded nouns the question attaches to its question word ("năm nào" → năm, "bao nhiêu điểm" → điểm)."""
+    folded = fold(question.lower())
+    found = {w for m in _HEAD_VI.finditer(folded) for w in m.groups() if w} | {
+        m.group(1) for m in _HEAD_EN.finditer(folded)}
+    return {w for w in found if not is_question_word(w)}
+
+
+_WH = re.compile(r"\b(ai|gi|nao|bao nhieu|bao gio|dau|sao|may|who|whom|whose|what|when|where|which|why|how many|"
+                 r"how much|how)\b")
+
+
+def context(question: str) -> tuple[list[str], list[str]]:
+    """Folded words just before and just after the question word ("vào năm [nào] thì" → vao nam | thi).
+
+    In the sentence that answers, the answer tends to stand where the question word stands."""
+    folded = fold(question.lower())
+    m = _WH.search(folded)
+    if m is None:
+        return [], []
+    return words(folded[:m.start()])[-2:], words(folded[m.end():])[:2]
+
+
+def content_words(question: str) -> list[str]:
+    """Folded words of the question without the question words themselves."""
+    all_words = words(question)
+    return [fold(w) for w in all_words if not is_question_word(w)] or [fold(w) for w in all_words]

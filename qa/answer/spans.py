@@ -1,0 +1,291 @@
+"""The short answer: the span of the chosen sentence that answers, word for word as the article has it.
+
+Candidates are runs of whole words that never cross a clause break (comma, semicolon, colon,
+brackets, quotes), plus whole clauses. Each is described by features — the kind of thing asked
+for against what the span holds (digits, dates, capitalised names, time words), its length, how
+far it stands from the question's words in the sentence, the words around it — and scored by a
+logistic regression fitted by `bench/train_spans.py` on XQuAD (split by article; see docs/benchmarks.md).
+"Nói về vấn đề gì" questions take what the sentence attaches to "về (việc)".
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from qa.answer import questions
+from qa.ingest import segment
+from qa.ingest.text import fold, is_question_word, normalize
+
+MODEL = Path(__file__).with_name("span_model.json")
+MAX_TOKENS = 8
+MAX_CLAUSE_TOKENS = 30
+ABOUT_SCORE = 4.0  # a clause attached by "về (việc)" answers a "nói về gì" question: near-certain
+_TOKEN = re.compile(r"[^\W_]+(?:[.,/:\-][^\W_]+)*%?")
+_BREAK = re.compile(r"[,;:()\[\]\"“”«»!?]|\s[-–—]\s")
+_DATE = re.compile(r"^\d{1,2}[-/.]\d{1,2}(?:[-/.]\d{2,4})?$")
+_YEAR = re.compile(r"^(1\d|20)\d\d$")
+_TIME_WORDS = {"ngay", "thang", "nam", "quy", "sang", "chieu", "toi", "trua", "luc", "gio", "ky", "dem", "tuan",
+               "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december", "century"}
+_NUMBER_WORDS = {"một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười", "mươi", "trăm", "nghìn",
+                 "ngàn", "triệu", "tỷ", "tỉ", "vạn", "nửa", "hàng"}
+_ABOUT = ("về việc", "về vấn đề", "về")
+_TOPIC_WORDS = ("việc", "vấn đề")
+_PERSON_TITLES = {"dong chi", "ong", "ba", "anh", "chi", "mr", "mrs", "ms", "dr", "ngai"}
+
+
+@dataclass
+class Span:
+    """A stretch of a sentence: offsets inside the sentence text and the fitted score."""
+
+    start: int
+    end: int
+    text: str
+    score: float
+
+    @property
+    def confidence(self) -> float:
+        """The fitted score as a probability-like 0..1 value."""
+        return 1.0 / (1.0 + math.exp(-self.score))
+
+
+@dataclass
+class _Token:
+    """A word of the sentence (one or more syllables), and the clause it stands in."""
+
+    start: int
+    end: int
+    text: str
+    syllables: tuple[str, ...]
+    clause: int
+
+    @property
+    def folded(self) -> str:
+        """The word folded, syllables joined by spaces."""
+        return " ".join(self.syllables)
+
+    def has(self, folded: set[str]) -> bool:
+        """Whether one of its syllables is in the set."""
+        return any(s in folded for s in self.syllables)
+
+
+@lru_cache(maxsize=1)
+def _weights() -> dict[str, float]:
+    """The fitted weights, read once."""
+    return json.loads(MODEL.read_text(encoding="utf-8"))["weights"]
+
+
+def tokens(sentence: str) -> list[_Token]:
+    """Words of the sentence (syllables joined as pyvi segments them) with their offsets and clause number."""
+    syllables, clause, last = [], 0, 0
+    for m in _TOKEN.finditer(sentence):
+        if syllables and _BREAK.search(sentence[last:m.start()]):
+            clause += 1
+        syllables.append(_Token(m.start(), m.end(), m.group(), (fold(normalize(m.group()).lower()),), clause))
+        last = m.end()
+    out: list[_Token] = []
+    ends = {start: end for start, end in segment.word_spans(sentence)}
+    word_end = -1
+    for s in syllables:
+        if out and s.start < word_end and s.clause == out[-1].clause:
+            w = out[-1]
+            out[-1] = _Token(w.start, s.end, sentence[w.start:s.end], w.syllables + s.syllables, w.clause)
+            continue
+        out.append(s)
+        word_end = ends.get(s.start, -1)
+    return out
+
+
+def candidates(toks: list[_Token]) -> list[tuple[int, int]]:
+    """(first, last+1) token ranges: short runs inside a clause, and whole clauses."""
+    out = []
+    for i in range(len(toks)):
+        for j in range(i + 1, min(len(toks), i + MAX_TOKENS) + 1):
+            if toks[j - 1].clause != toks[i].clause:
+                break
+            out.append((i, j))
+    clauses: dict[int, list[int]] = {}
+    for i, t in enumerate(toks):
+        clauses.setdefault(t.clause, []).append(i)
+    out += [(c[0], c[-1] + 1) for c in clauses.values() if MAX_TOKENS < len(c) <= MAX_CLAUSE_TOKENS]
+    return out
+
+
+def _bucket(n: int, edges: tuple[int, ...]) -> str:
+    """The first edge n does not exceed, or the last one with a plus."""
+    return next((str(e) for e in edges if n <= e), f"{edges[-1]}+")
+
+
+def _properties(toks: list[_Token]) -> list[str]:
+    """What a span holds: digits, dates, years, time and number words, capitalised names."""
+    props = []
+    if any(any(c.isdigit() for c in t.text) for t in toks):
+        props.append("digit")
+    if toks[0].text[0].isdigit():
+        props.append("first_digit")
+    if any(_YEAR.match(t.text) for t in toks):
+        props.append("year")
+    if any(_DATE.match(t.text) for t in toks):
+        props.append("date")
+    if any(t.has(_TIME_WORDS) for t in toks):
+        props.append("time_word")
+    if any(t.text.lower() in _NUMBER_WORDS for t in toks):
+        props.append("number_word")
+    capitals = [t.text[0].isupper() for t in toks]
+    props.append("caps_all" if all(capitals) else "caps_some" if any(capitals) else "caps_none")
+    if all(s[0].isupper() for t in toks for s in t.text.split()):
+        props.append("proper_name")  # every syllable capitalised: "Phạm Xuân Thăng", not the title "Ủy viên"
+    return props
+
+
+@dataclass
+class Asked:
+    """What the span features need to know of the question."""
+
+    kind: str
+    words: set[str]
+    heads: set[str]
+    before: list[str]
+    after: list[str]
+
+    @classmethod
+    def of(cls, question: str, kind: str | None = None) -> Asked:
+        """Kind, content words, head nouns and the words around the question word."""
+        before, after = questions.context(question)
+        return cls(kind or questions.kind(question), set(questions.content_words(question)),
+                   questions.head_words(question), before, after)
+
+
+def _aligned(toks: list[_Token], i: int, j: int, asked: Asked) -> dict[str, float]:
+    """Whether the words around the span are the words around the question word."""
+    f = {}
+    left = [s for t in toks[max(0, i - 2):i] for s in t.syllables][-2:]
+    right = [s for t in toks[j:j + 2] for s in t.syllables][:2]
+    if asked.before and left and left[-1] == asked.before[-1]:
+        f[f"{asked.kind}|left1"] = 1.0
+        if len(asked.before) > 1 and left[-2:] == asked.before[-2:]:
+            f["left2"] = 1.0
+    if asked.after and right and right[0] == asked.after[0]:
+        f[f"{asked.kind}|right1"] = 1.0
+        if len(asked.after) > 1 and right[:2] == asked.after[:2]:
+            f["right2"] = 1.0
+    window = toks[max(0, i - 4):i] + toks[j:j + 4]
+    f["window_matches"] = sum(t.has(asked.words) for t in window) / 8
+    return f
+
+
+def features(toks: list[_Token], i: int, j: int, asked: Asked, matched: list[int]) -> dict[str, float]:
+    """The features of span toks[i:j] for a question described by `asked`."""
+    kind, heads = asked.kind, asked.heads
+    span = toks[i:j]
+    said = [s for t in span for s in t.syllables]
+    f = {"bias": 1.0, f"{kind}|len{_bucket(len(said), (1, 2, 3, 4, 6, 8, 12))}": 1.0}
+    props = _properties(span)
+    for p in props:
+        f[f"{kind}|{p}"] = 1.0
+    f["overlap"] = sum(s in asked.words for s in said) / len(said)
+    f[f"{kind}|overlap"] = f["overlap"]
+    outside = [k for k in matched if k < i or k >= j]
+    if outside:
+        gap = min(i - k if k < i else k - j + 1 for k in outside)
+        f[f"dist{_bucket(gap, (1, 2, 4, 8))}"] = 1.0
+        f[f"{kind}|after_match" if min(outside) < i else f"{kind}|before_match"] = 1.0
+    else:
+        f["no_match"] = 1.0
+    before = toks[i - 1] if i > 0 else None
+    after = toks[j] if j < len(toks) else None
+    f["prev=" + ("<s>" if before is None else "<p>" if before.clause != span[0].clause else before.folded)] = 1.0
+    f["next=" + ("<e>" if after is None else "<p>" if after.clause != span[-1].clause else after.folded)] = 1.0
+    f["first=" + span[0].folded] = 1.0
+    f["last=" + span[-1].folded] = 1.0
+    f[f"{kind}|first={span[0].folded}"] = 1.0
+    f.update(_aligned(toks, i, j, asked))
+    if before is not None and before.folded in _PERSON_TITLES:
+        f[f"{kind}|after_title"] = 1.0
+    if before is not None and before.syllables[-1] in heads:
+        f[f"{kind}|head_before"] = 1.0
+        f.update({f"head_before|{p}": 1.0 for p in props})
+    if after is not None and after.syllables[0] in heads:
+        f[f"{kind}|head_after"] = 1.0
+        f.update({f"head_after|{p}": 1.0 for p in props})
+    if any(t.has(heads) for t in span):
+        f[f"{kind}|head_inside"] = 1.0
+    if is_question_word(span[0].text):
+        f["function_first"] = 1.0
+    if is_question_word(span[-1].text):
+        f["function_last"] = 1.0
+    if before is None:
+        f[f"{kind}|sentence_start"] = 1.0
+    if before is None or before.clause != span[0].clause:
+        f[f"{kind}|clause_start"] = 1.0
+    if _capitalised_pair(before, span[0]) or _capitalised_pair(span[-1], after):
+        f[f"{kind}|cuts_name"] = 1.0
+    if after is None or after.clause != span[-1].clause:
+        f[f"{kind}|clause_end"] = 1.0
+    return f
+
+
+def matched_tokens(toks: list[_Token], asked: Asked) -> list[int]:
+    """Positions of the sentence's words that the question also says."""
+    return [k for k, t in enumerate(toks) if t.has(asked.words)]
+
+
+def _capitalised_pair(left: _Token | None, right: _Token | None) -> bool:
+    """Two capitalised words of one clause side by side: a span boundary between them cuts a name."""
+    return (left is not None and right is not None and left.clause == right.clause
+            and left.text[0].isupper() and right.text[0].isupper())
+
+
+def _score(f: dict[str, float], weights: dict[str, float]) -> float:
+    """Linear score of a feature dict."""
+    return sum(weights.get(name, 0.0) * value for name, value in f.items())
+
+
+def _about(sentence: str, toks: list[_Token], asked: set[str]) -> Span | None:
+    """For "X nói về gì": the rest of the sentence after the first "về (việc)" that follows X's words."""
+    first_match = next((k for k, t in enumerate(toks) if t.has(asked)), None)
+    if first_match is None:
+        return None
+    for k in range(first_match + 1, len(toks) - 1):
+        if toks[k].text.lower() not in _ABOUT:
+            continue
+        begin = k + 1 + (toks[k].text.lower() == "về" and toks[k + 1].text.lower() in _TOPIC_WORDS)
+        if begin < len(toks):
+            start, end = toks[begin].start, toks[min(len(toks), begin + MAX_CLAUSE_TOKENS) - 1].end
+            return Span(start, end, sentence[start:end], ABOUT_SCORE)
+    return None
+
+
+def _with_unit(toks: list[_Token], i: int, j: int, asked: Asked) -> int:
+    """A number keeps the unit the question names ("bao nhiêu điểm cầu" → "16 điểm cầu", not "16")."""
+    unit = tuple(asked.after) if asked.after and asked.after[0] in asked.heads else ()
+    while unit and j < len(toks) and toks[j].clause == toks[j - 1].clause:
+        word = toks[j].syllables
+        if unit[:len(word)] != word:
+            break
+        j, unit = j + 1, unit[len(word):]
+    return j
+
+
+def best(question: str, sentence: str, kind: str | None = None) -> Span | None:
+    """The span of `sentence` that best answers `question`, or None when it has no words."""
+    toks = tokens(sentence)
+    if not toks:
+        return None
+    asked = Asked.of(question, kind)
+    if asked.kind == "definition":
+        about = _about(sentence, toks, asked.words)
+        if about is not None:
+            return about
+    matched = matched_tokens(toks, asked)
+    weights = _weights()
+    scored = [(_score(features(toks, i, j, asked, matched), weights), i, j) for i, j in candidates(toks)]
+    score, i, j = max(scored)
+    if asked.kind == "number":
+        j = _with_unit(toks, i, j, asked)
+    start, end = toks[i].start, toks[j - 1].end
+    return Span(start, end, sentence[start:end], score)
