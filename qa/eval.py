@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,36 @@ def answer_hit(answer: dict | None, question: Question) -> bool:
     return any(f" {' '.join(words(gold))} " in said for gold in question.answers if words(gold))
 
 
+def token_f1(predicted: str | None, gold: list[str]) -> float:
+    """Best token F1 against any gold answer, in SQuAD's way adapted to Vietnamese (see `words`: NFC, one
+    tone-mark spelling, lower case, punctuation dropped); 0 when nothing was predicted."""
+    said = words(predicted or "")
+    best = 0.0
+    for answer in gold:
+        expected = words(answer)
+        common = sum((Counter(said) & Counter(expected)).values())
+        if common:
+            precision, recall = common / len(said), common / len(expected)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def exact_match(predicted: str | None, gold: list[str]) -> bool:
+    """The predicted answer equals a gold answer once both are normalised."""
+    said = words(predicted or "")
+    return bool(said) and any(said == words(answer) for answer in gold)
+
+
+def sentence_hit(result: dict, question: Question) -> bool:
+    """The sentence the short answer was taken from contains a gold answer."""
+    source = result["answer"] and result["answer"].get("short_source")
+    if not source or source.get("passage_id") is None:
+        return False
+    text = next(p["text"] for p in result["passages"] if p["id"] == source["passage_id"])
+    sentence = source["sentence"]
+    return answer_hit({"text": text[sentence["start"]:sentence["end"]]}, question)
+
+
 def citation_hit(answer: dict | None, question: Question) -> bool:
     """The first citation points at the question's paragraph."""
     return bool(answer and answer["citations"] and answer["citations"][0]["article_id"] == question.paragraph_id)
@@ -62,7 +93,11 @@ def citation_hit(answer: dict | None, question: Question) -> bool:
 def answer_metrics(results: list[dict], questions: list[Question]) -> dict:
     """Shares of questions answered, answered with a gold string, and first-cited from the right paragraph."""
     n = len(questions)
+    shorts = [r["answer"].get("short") if r["answer"] else None for r in results]
     return {"found": sum(r["found"] for r in results) / n,
+            "short_EM": sum(exact_match(s, q.answers) for s, q in zip(shorts, questions)) / n,
+            "short_F1": sum(token_f1(s, q.answers) for s, q in zip(shorts, questions)) / n,
+            "sentence_hit": sum(sentence_hit(r, q) for r, q in zip(results, questions)) / n,
             "answer_hit": sum(answer_hit(r["answer"], q) for r, q in zip(results, questions)) / n,
             "citation_hit": sum(citation_hit(r["answer"], q) for r, q in zip(results, questions)) / n,
             "answer_chars": float(np.mean([len(r["answer"]["text"]) for r in results if r["answer"]] or [0]))}

@@ -11,13 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from qa.answer import relevance, sentences
-from qa.ingest import language as lang
-from qa.retrieve import accents, followup, hybrid
-from qa.index import versions as index_mod
+from qa.answer import metadata, relevance, sentences
 from qa.config import Config
-from qa.model.embedder import Embedder
+from qa.index import versions as index_mod
+from qa.ingest import language as lang
 from qa.ingest.text import has_diacritics
+from qa.model.embedder import Embedder
+from qa.retrieve import accents, followup, hybrid
 
 log = logging.getLogger(__name__)
 RESPELL_PASSAGES = 10
@@ -116,13 +116,20 @@ class Service:
         resolved = followup.resolve(question, [{"role": r, "content": c} for r, c in history])
         vector, lexical = self.query(index, resolved, language)
         passages = self.search(resolved, top_k, vector=vector, index=index, lexical=lexical)
-        ranked = sentences.score(index, resolved, vector, sentences.candidates(index, passages))
+        cross = bool(passages) and passages[0]["language"] != language
+        ranked = sentences.score(index, resolved, vector, sentences.candidates(index, passages), passages, cross)
         evidence = _evidence(index, question, resolved, language, ranked, passages)
-        chosen = sentences.choose(ranked) if relevance.found(evidence) else []
+        asked = metadata.field(question)
+        if asked is not None:
+            answer = _from_metadata(index, asked, passages, language) if passages and not evidence.missing else None
+            chosen = []
+        else:
+            chosen = sentences.choose(ranked) if relevance.found(evidence) else []
+            answer = sentences.compose(chosen, passages, ranked[0]) if chosen else None
         for p in passages:
             p["highlights"] = sentences.highlights(chosen, p)
         return {"question": question, "resolved_question": resolved, "language": language,
-                "found": bool(chosen), "answer": sentences.compose(chosen, passages) if chosen else None,
+                "found": answer is not None, "answer": answer,
                 "evidence": evidence.to_dict(), "passages": [_public(p) for p in passages],
                 "index_version": index.version, "computed_at": time.perf_counter()}
 
@@ -171,6 +178,18 @@ def _evidence(index: index_mod.Index, question: str, resolved: str, language: st
         folded=language == "vi" and not has_diacritics(question),
         anchors=relevance.anchors(resolved, language),
         missing=relevance.missing_anchors(resolved, language, contains))
+
+
+def _from_metadata(index: index_mod.Index, field: str, passages: list[dict], language: str) -> dict | None:
+    """The asked field of the best passage's article, cited to that article; None when it does not say."""
+    top = passages[0]
+    found = index.store.article(top["article_id"])
+    value = metadata.value(vars(found), field) if found is not None else None
+    if value is None:
+        return None
+    return {"text": f"{metadata.sentence(field, value, language)} [1]",
+            "citations": [{"n": 1, "passage_id": top["id"], "article_id": top["article_id"], "title": top["title"]}],
+            "short": value, "short_source": {"passage_id": None, "article_id": top["article_id"], "field": field}}
 
 
 def _example_question(title: str, language: str | None) -> str:

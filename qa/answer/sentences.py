@@ -1,34 +1,31 @@
 """Extractive answers: the best one or two sentences of the top passages, each with its [n] citation.
 
-A sentence's score mixes its dense similarity to the question (late-chunked vectors stored in the
-index), the IDF-weighted share of the question's words it contains (diacritics folded), whether it
-holds the kind of thing asked for (a number for "bao nhiêu", a date for "khi nào", a name for
-"ai"…) that the question does not already say, and the rank of its passage.
+A sentence's score is a logistic regression (fitted by `bench/train_sentences.py` on XQuAD, split by
+article) over: its dense similarity to the question (late-chunked vectors stored in the index), the
+IDF-weighted share of the question's words and of their pairs it contains (diacritics folded),
+whether it holds the kind of thing asked for (a number for "bao nhiêu", a date for "khi nào", a
+name for "ai"…) that the question does not already say, its passage's rank and retrieval score,
+and whether question and article are in different languages.
 """
 from __future__ import annotations
 
+import json
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
+from qa.answer import questions, spans
 from qa.index.versions import Index
-from qa.ingest.text import fold, is_question_word, words
+from qa.ingest.text import fold, words
 
+MODEL = Path(__file__).with_name("sentence_model.json")
 PASSAGES_SEARCHED = 3
-DENSE_WEIGHT = 1.0
-LEXICAL_WEIGHT = 0.15
-TYPE_WEIGHT = 0.05
-RANK_PENALTY = 0.03
-SECOND_MARGIN = 0.03
+SECOND_MARGIN = 0.03  # the runner-up is kept when it scores within what this much dense cosine is worth
 
-_TYPES = [
-    ("number", re.compile(r"\b(bao nhieu|may|how (many|much)|ty le|so luong|what (percentage|number))\b")),
-    ("time", re.compile(r"\b(khi nao|bao gio|ngay nao|nam nao|thang nao|luc nao|thoi gian nao|thoi diem nao|"
-                        r"when|what (year|date|day|month|time))\b")),
-    ("person", re.compile(r"(^|\W)(ai|nguoi nao|dong chi nao|ong nao|ba nao|who|whom|whose)\b")),
-    ("place", re.compile(r"\b(o dau|tai dau|noi nao|dia diem nao|where)\b")),
-]
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TIME = re.compile(r"\b\d{1,2}[-/.]\d{1,2}(?:[-/.]\d{2,4})?\b|\b(?:1[0-9]|20)\d{2}\b|\b(?:năm|tháng|ngày|thế kỷ) "
                    r"[\dIVXLC]+|\b(?:sáng|chiều|tối|trưa)(?: nay| qua| mai)?\b", re.IGNORECASE)
@@ -49,12 +46,8 @@ class Candidate:
     lexical: float = 0.0
     kind: float = 0.0
     score: float = 0.0
-
-
-def question_type(question: str) -> str | None:
-    """What the question asks for: number, time, person, place, or None."""
-    folded = fold(question.lower())
-    return next((name for name, pattern in _TYPES if pattern.search(folded)), None)
+    features: dict[str, float] = field(default_factory=dict)
+    span: spans.Span | None = None
 
 
 def _has_type(kind: str | None, question: str, sentence: str) -> bool:
@@ -70,12 +63,6 @@ def _has_type(kind: str | None, question: str, sentence: str) -> bool:
     return False
 
 
-def content_words(question: str) -> list[str]:
-    """Folded words of the question without the question words themselves."""
-    all_words = words(question)
-    return [fold(w) for w in all_words if not is_question_word(w)] or [fold(w) for w in all_words]
-
-
 def _overlap(question_words: list[str], weights: dict[str, float], sentence: str) -> float:
     """IDF-weighted share of the question's words present in the sentence."""
     total = sum(weights[w] for w in question_words)
@@ -85,13 +72,30 @@ def _overlap(question_words: list[str], weights: dict[str, float], sentence: str
     return sum(weights[w] for w in question_words if w in present) / total
 
 
+def _holds_unit(said: list[str], unit: list[str]) -> bool:
+    """A number followed by the words the question counts ("bao nhiêu điểm cầu" → "16 điểm cầu")."""
+    n = len(unit)
+    return n > 0 and any(said[i][:1].isdigit() and said[i + 1:i + 1 + n] == unit for i in range(len(said) - n))
+
+
+def _pairs(folded: list[str]) -> set[tuple[str, str]]:
+    """Adjacent word pairs."""
+    return set(zip(folded, folded[1:]))
+
+
+@lru_cache(maxsize=1)
+def _weights() -> dict[str, float]:
+    """The fitted weights, read once."""
+    return json.loads(MODEL.read_text(encoding="utf-8"))["weights"]
+
+
 def candidates(index: Index, passages: list[dict]) -> list[Candidate]:
     """Sentences of the top passages, each once even where neighbouring passages overlap."""
     seen: set[tuple[str, int, int]] = set()
     out = []
     for i, p in enumerate(passages[:PASSAGES_SEARCHED]):
-        spans = index.store.sentence_spans(p["sentences"])
-        for row, (start, end) in zip(p["sentences"], spans):
+        offsets = index.store.sentence_spans(p["sentences"])
+        for row, (start, end) in zip(p["sentences"], offsets):
             key = (p["article_id"], start, end)
             if key in seen:
                 continue
@@ -100,21 +104,43 @@ def candidates(index: Index, passages: list[dict]) -> list[Candidate]:
     return out
 
 
-def score(index: Index, question: str, vector: np.ndarray, found: list[Candidate]) -> list[Candidate]:
-    """Fill in each candidate's evidence and score; best first."""
-    if not found:
-        return []
-    question_words = content_words(question)
+def describe(index: Index, question: str, vector: np.ndarray, found: list[Candidate], passages: list[dict],
+             cross: bool) -> None:
+    """Fill in each candidate's evidence and the features the fitted scorer reads."""
+    question_words = questions.content_words(question)
     weights = dict(zip(question_words, index.lexical.idf(question_words)))
-    kind = question_type(question)
+    asked_pairs = _pairs(question_words)
+    kind = questions.kind(question)
+    unit_words = questions.context(question)[1]
     dense = index.dense.sentence_scores(vector, np.array([c.row for c in found]))
+    top = max(passages[0]["score"], 1e-9) if passages else 1.0
     for c, d in zip(found, dense):
         c.dense = float(d)
         c.lexical = _overlap(question_words, weights, c.text)
         c.kind = float(_has_type(kind, question, c.text))
-        c.score = (DENSE_WEIGHT * c.dense + LEXICAL_WEIGHT * c.lexical + TYPE_WEIGHT * c.kind
-                   - RANK_PENALTY * c.passage)
-    return sorted(found, key=lambda c: -c.score)
+        said = [fold(w) for w in words(c.text)]
+        unit = kind == "number" and _holds_unit(said, unit_words)
+        c.features = {
+            "bias": 1.0, "dense": c.dense, "lexical": c.lexical, f"{kind}|kind": c.kind,
+            "pairs": len(asked_pairs & _pairs(said)) / len(asked_pairs) if asked_pairs else 0.0,
+            f"rank{c.passage}": 1.0, "passage_score": passages[c.passage]["score"] / top,
+            "length": math.log1p(len(c.text) / 100), "opening": float(c.start == 0),
+            "cross": float(cross), "cross|dense": c.dense * cross, "cross|lexical": c.lexical * cross,
+            "number|unit": float(unit)}
+
+
+def score(index: Index, question: str, vector: np.ndarray, found: list[Candidate], passages: list[dict],
+          cross: bool = False) -> list[Candidate]:
+    """Score the candidates (higher: likelier to hold the answer), best first; the best one gets its short answer."""
+    if not found:
+        return []
+    describe(index, question, vector, found, passages, cross)
+    weights = _weights()
+    for c in found:
+        c.score = sum(weights.get(k, 0.0) * v for k, v in c.features.items())
+    ranked = sorted(found, key=lambda c: -c.score)
+    ranked[0].span = spans.best(question, ranked[0].text)
+    return ranked
 
 
 def choose(ranked: list[Candidate]) -> list[Candidate]:
@@ -122,13 +148,14 @@ def choose(ranked: list[Candidate]) -> list[Candidate]:
     if not ranked:
         return []
     chosen = [ranked[0]]
-    if len(ranked) > 1 and ranked[1].score >= ranked[0].score - SECOND_MARGIN:
+    if len(ranked) > 1 and ranked[1].score >= ranked[0].score - SECOND_MARGIN * _weights()["dense"]:
         chosen.append(ranked[1])
     return sorted(chosen, key=lambda c: (c.passage, c.start))
 
 
-def compose(chosen: list[Candidate], passages: list[dict]) -> dict:
-    """Answer text with [n] after each sentence, citations numbered in order of first use."""
+def compose(chosen: list[Candidate], passages: list[dict], best: Candidate | None = None) -> dict:
+    """Answer text with [n] after each sentence, citations numbered in order of first use, and the short
+    answer that the `best` sentence holds, with its offsets inside its passage."""
     numbers: dict[int, int] = {}
     parts = []
     for c in chosen:
@@ -136,7 +163,18 @@ def compose(chosen: list[Candidate], passages: list[dict]) -> dict:
         parts.append(f"{c.text.strip()} [{n}]")
     citations = [{"n": n, "passage_id": passages[i]["id"], "article_id": passages[i]["article_id"],
                   "title": passages[i]["title"]} for i, n in numbers.items()]
-    return {"text": " ".join(parts), "citations": citations}
+    return {"text": " ".join(parts), "citations": citations, **_short(best, passages)}
+
+
+def _short(best: Candidate | None, passages: list[dict]) -> dict:
+    """`short` and `short_source`: the span, its passage, and its and its sentence's offsets in that passage."""
+    if best is None or best.span is None:
+        return {"short": None, "short_source": None}
+    p = passages[best.passage]
+    at = best.start - p["start"]
+    return {"short": best.span.text, "short_source": {
+        "passage_id": p["id"], "article_id": p["article_id"], "start": at + best.span.start,
+        "end": at + best.span.end, "sentence": {"start": at, "end": at + len(best.text)}}}
 
 
 def highlights(chosen: list[Candidate], passage: dict) -> list[dict]:
