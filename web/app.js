@@ -28,7 +28,6 @@
       send: 'Gửi câu hỏi',
       you: 'Bạn hỏi:',
       searching: 'Đang tìm…',
-      resolved: 'Đã hiểu câu hỏi là:',
       sources: 'Nguồn',
       related: 'Liên quan',
       moreRelated: (n) => `Các đoạn liên quan khác (${n})`,
@@ -70,7 +69,6 @@
       send: 'Send question',
       you: 'You asked:',
       searching: 'Searching…',
-      resolved: 'Understood as:',
       sources: 'Sources',
       related: 'Related',
       moreRelated: (n) => `Other related passages (${n})`,
@@ -158,24 +156,33 @@
     return (i) => units[Math.max(0, Math.min(i, units.length - 1))];
   }
 
-  // Text with the given code-point ranges wrapped in <mark>, as a fragment of text nodes.
-  function highlighted(text, ranges) {
+  // Text with the given code-point ranges wrapped in <mark>, as a fragment of text nodes; `strong`, a range
+  // inside one of them, is the short answer: a second, stronger mark inside the first.
+  function highlighted(text, ranges, strong = null) {
     const map = offsetMapper(text);
     const spans = (ranges || [])
       .map((r) => [map(r.start), map(r.end)])
       .filter(([a, b]) => b > a)
       .sort((x, y) => x[0] - y[0]);
+    const inner = strong ? [map(strong.start), map(strong.end)] : null;
     const fragment = document.createDocumentFragment();
     let pos = 0;
     for (const [a, b] of spans) {
       const start = Math.max(a, pos);
       if (b <= start) continue; // overlapping ranges: merged into the previous mark
       if (start > pos) fragment.append(text.slice(pos, start));
-      fragment.append(el('mark', {}, text.slice(start, b)));
+      fragment.append(el('mark', {}, ...withStrong(text, start, b, inner)));
       pos = b;
     }
     if (pos < text.length) fragment.append(text.slice(pos));
     return fragment;
+  }
+
+  // text[a:b] as nodes, the part inside `inner` (when it lies within) in <strong class="answer-span">.
+  function withStrong(text, a, b, inner) {
+    if (!inner || inner[0] < a || inner[1] > b || inner[1] <= inner[0]) return [text.slice(a, b)];
+    return [text.slice(a, inner[0]), el('strong', { class: 'answer-span' }, text.slice(inner[0], inner[1])),
+      text.slice(inner[1], b)].filter((part) => typeof part !== 'string' || part);
   }
 
   function announce(message) {
@@ -377,10 +384,6 @@
   function renderReply(turn, lang) {
     const r = turn.response;
     const reply = el('div', { class: 'reply' });
-    if (r.resolved_question && r.resolved_question !== r.question) {
-      reply.append(el('p', { class: 'resolved' }, t(lang, 'resolved') + ' ',
-        el('q', { lang: textLang(r.resolved_question) }, r.resolved_question)));
-    }
     const passages = uniqueBy(r.passages || [], (p) => p.id);
     if (!(r.found && r.answer)) {
       reply.append(el('p', { class: 'not-found' }, t(lang, 'notFound')));
@@ -397,9 +400,12 @@
     const cardIds = new Map();
     cited.forEach((p, i) => cardIds.set(p.id, cardId(turn, 's', i)));
 
+    if (r.answer.short) {
+      reply.append(el('p', { class: 'answer-short', lang: textLang(r.answer.short) }, el('strong', {}, r.answer.short)));
+    }
     reply.append(answerText(r.answer, citations, cardIds, lang));
     reply.append(el('div', { class: 'answer-actions' }, copyButton(r.answer, lang)));
-    reply.append(sourcesSection(t(lang, 'sources'), cited, turn, lang, 'source', numbers));
+    reply.append(sourcesSection(t(lang, 'sources'), cited, turn, lang, 'source', numbers, r.answer.short_source));
     if (others.length) {
       const details = el('details', { class: 'more' }, el('summary', {}, t(lang, 'moreRelated', others.length)));
       details.append(cardList(others, turn, lang, 'related'));
@@ -457,20 +463,21 @@
     card.flashTimer = setTimeout(() => card.classList.remove('flash'), FLASH_MS);
   }
 
-  function sourcesSection(title, passages, turn, lang, kind, numbers = new Map()) {
+  function sourcesSection(title, passages, turn, lang, kind, numbers = new Map(), short = null) {
     const headingId = cardId(turn, kind, 'h');
     return el('section', { class: `sources ${kind}`, 'aria-labelledby': headingId },
       el('h3', { id: headingId, class: 'sources-title' }, title),
-      cardList(passages, turn, lang, kind, numbers));
+      cardList(passages, turn, lang, kind, numbers, short));
   }
 
-  function cardList(passages, turn, lang, kind, numbers = new Map()) {
+  function cardList(passages, turn, lang, kind, numbers = new Map(), short = null) {
     const list = el('ol', { class: 'cards' });
-    passages.forEach((p, i) => list.append(card(p, cardId(turn, kind === 'source' ? 's' : 'r', i), lang, kind, numbers.get(p.id))));
+    passages.forEach((p, i) => list.append(card(p, cardId(turn, kind === 'source' ? 's' : 'r', i), lang, kind,
+      numbers.get(p.id), short && short.passage_id === p.id ? short : null)));
     return list;
   }
 
-  function card(passage, id, lang, kind, numbers) {
+  function card(passage, id, lang, kind, numbers, short = null) {
     const title = passage.title || passage.article_id || '';
     const date = formatDate(passage.date, lang);
     const href = articleHref(passage.url, passage.article_id, passage.index);
@@ -484,7 +491,7 @@
     if (date) node.append(el('p', { class: 'card-meta' }, el('time', { datetime: passage.date }, date)));
     if (passage.text) {
       const text = el('p', { class: 'card-text', lang: textLang(passage.text) });
-      text.append(highlighted(passage.text, passage.highlights));
+      text.append(highlighted(passage.text, passage.highlights, short));
       node.append(text);
     }
     node.append(el('a', { class: 'card-link', href, 'aria-label': `${t(lang, 'openArticle')}: ${title}` },
@@ -507,11 +514,11 @@
     return button;
   }
 
-  // The answer, then one line per citation: "[n] Title — absolute URL".
+  // The short answer, the supporting sentences, then one line per citation: "[n] Title — absolute URL".
   function plainAnswer(answer) {
     const lines = (answer.citations || []).slice().sort((a, b) => a.n - b.n)
       .map((c) => `[${c.n}] ${c.title} — ${new URL(articleHref(c.url, c.article_id), location.origin).href}`);
-    return [answer.text.trim(), '', ...lines].join('\n');
+    return [...(answer.short ? [answer.short, ''] : []), answer.text.trim(), '', ...lines].join('\n');
   }
 
   async function copyToClipboard(text) {
@@ -687,6 +694,34 @@
     return found >= 0 ? [found, found + passage.text.length] : null;
   }
 
+  // The answer's sentence and short answer from the link (?sentence=a-b&answer=c-d, code points), as UTF-16 ranges.
+  function answerMarks(text) {
+    const params = new URLSearchParams(location.search);
+    const range = (name) => {
+      const m = /^(\d+)-(\d+)$/.exec(params.get(name) || '');
+      return m && Number(m[2]) > Number(m[1]) ? [Number(m[1]), Number(m[2])] : null;
+    };
+    const map = offsetMapper(text);
+    const sentence = range('sentence');
+    const answer = range('answer');
+    return {
+      sentence: sentence && sentence.map(map),
+      answer: answer && answer.map(map),
+    };
+  }
+
+  // text[a:b] without its outer white space, the answer's sentence marked in it and the answer inside that.
+  function pieceNodes(text, a, b, marks) {
+    while (a < b && /\s/.test(text[a])) a += 1;
+    while (b > a && /\s/.test(text[b - 1])) b -= 1;
+    const s = marks.sentence;
+    if (!s || s[1] <= a || s[0] >= b) return [text.slice(a, b)];
+    const from = Math.max(a, s[0]);
+    const to = Math.min(b, s[1]);
+    return [text.slice(a, from), el('mark', { class: 'answer-sentence' }, ...withStrong(text, from, to, marks.answer)),
+      text.slice(to, b)].filter((part) => typeof part !== 'string' || part);
+  }
+
   // Paragraphs as <p>; the target passage is a <mark> inside one paragraph, or a block around several.
   function articleBlocks(text, passage) {
     const paragraphs = [];
@@ -698,7 +733,8 @@
     }
     paragraphs.push([start, text.length]);
     const range = passageRange(text, passage);
-    const plain = (a, b) => (text.slice(a, b).trim() ? [el('p', {}, text.slice(a, b).trim())] : []);
+    const marks = range ? answerMarks(text) : {};
+    const plain = (a, b) => (text.slice(a, b).trim() ? [el('p', {}, ...pieceNodes(text, a, b, marks))] : []);
     if (!range) return paragraphs.flatMap(([a, b]) => plain(a, b));
     const [s, e] = range;
     const touched = paragraphs.filter(([a, b]) => b > s && a < e);
@@ -707,7 +743,8 @@
       for (const [a, b] of paragraphs) {
         if (b <= s || a >= e) { blocks.push(...plain(a, b)); continue; }
         blocks.push(el('p', {}, text.slice(a, Math.max(a, s)),
-          el('mark', { class: 'passage-target', id: 'passage-target', tabindex: '-1' }, text.slice(Math.max(a, s), Math.min(b, e))),
+          el('mark', { class: 'passage-target', id: 'passage-target', tabindex: '-1' },
+            ...pieceNodes(text, Math.max(a, s), Math.min(b, e), marks)),
           text.slice(Math.min(b, e), b)));
       }
       return blocks;

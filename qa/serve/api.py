@@ -72,6 +72,18 @@ def _with_links(passages: list[dict]) -> list[dict]:
     return passages
 
 
+def _link_short(result: dict) -> None:
+    """The passage holding the short answer links to its article with the sentence and the answer marked."""
+    source = result["answer"] and result["answer"]["short_source"]
+    if not source or source.get("passage_id") is None:
+        return
+    p = next(p for p in result["passages"] if p["id"] == source["passage_id"])
+    sentence = source["sentence"]
+    p["url"] = url_for("web.article", article_id=p["article_id"], _anchor=f"p{p['index']}",
+                       sentence=f"{p['start'] + sentence['start']}-{p['start'] + sentence['end']}",
+                       answer=f"{p['start'] + source['start']}-{p['start'] + source['end']}")
+
+
 @bp.post("/ask")
 def ask():
     """Answer a question with cited passages."""
@@ -81,6 +93,7 @@ def ask():
     history = _history(body.get("history", []))
     result = _service().ask(question, top_k, history)
     _with_links(result["passages"])
+    _link_short(result)
     if result["answer"]:
         urls = {p["id"]: p["url"] for p in result["passages"]}
         for citation in result["answer"]["citations"]:

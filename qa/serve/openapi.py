@@ -53,8 +53,21 @@ _CITATION = {"type": "object", "required": ["n", "passage_id", "article_id", "ti
                             "article_id": {"type": "string"}, "title": {"type": "string"},
                             "url": {"type": "string"}}}
 
-_ANSWER = {"type": ["object", "null"], "required": ["text", "citations"],
-           "properties": {"text": {"type": "string"}, "citations": {"type": "array", "items": _ref("Citation")}}}
+_SHORT_SOURCE = {
+    "type": ["object", "null"], "required": ["passage_id", "article_id"],
+    "description": "where `short` stands: offsets inside the passage's text (and its sentence's), or, for an answer "
+                   "from the article's metadata, the field (passage_id null)",
+    "properties": {"passage_id": {"type": ["string", "null"]}, "article_id": {"type": "string"},
+                   "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
+                   "sentence": _SPAN, "field": {"enum": ["author", "date", "source", "title"]}}}
+
+_ANSWER = {"type": ["object", "null"], "required": ["text", "citations", "short", "short_source"],
+           "properties": {"text": {"type": "string", "description": "the supporting sentence(s), each with [n]"},
+                          "citations": {"type": "array", "items": _ref("Citation")},
+                          "short": {"type": ["string", "null"], "minLength": 1,
+                                    "description": "the exact answer, word for word as the passage or the "
+                                                   "metadata has it"},
+                          "short_source": _SHORT_SOURCE}}
 
 
 def _ask_request() -> dict:
@@ -79,7 +92,8 @@ _ASK_RESPONSE = {
     "type": "object", "required": ["question", "language", "found", "answer", "passages", "took_ms"],
     "properties": {
         "question": {"type": "string"},
-        "resolved_question": {"type": "string", "description": "the question after follow-up resolution"},
+        "resolved_question": {"type": "string", "description": "the text searched with: the question, plus the "
+                              "conversation's topic words when it is a follow-up (not meant for display)"},
         "language": {"type": "string"},
         "found": {"type": "boolean"},
         "answer": _ref("Answer"),
@@ -116,8 +130,9 @@ _HEALTH = {"type": "object", "required": ["status", "model", "index", "counts"],
 _ARTICLE_ID = {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 _RECORD = {"type": "object", "required": ["id", "text"],
-           "properties": {"id": {"type": ["string", "integer"]}, "title": {"type": "string"}, "text": {"type": "string"},
-                          "url": {"type": "string"}, "date": {"type": "string"}, "author": {"type": "string"}}}
+           "properties": {"id": {"type": ["string", "integer"]}, "title": {"type": "string"},
+                          "text": {"type": "string"}, "url": {"type": "string"}, "date": {"type": "string"},
+                          "author": {"type": "string"}}}
 
 _CHANGE = {"type": "object", "required": ["version", "counts"],
            "properties": {"added": {"type": "array", "items": {"type": "string"}}, "removed": {"type": "string"},

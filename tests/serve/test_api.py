@@ -59,11 +59,41 @@ def test_passages_are_exact_slices_with_highlights_and_links(client, service):
     for p in body["passages"]:
         article = service.index.store.article(p["article_id"])
         assert article.text[p["start"]:p["end"]] == p["text"]
-        assert p["url"] == f"/articles/{p['article_id']}#p{p['index']}"
+        query = "" if p["id"] != body["answer"]["short_source"]["passage_id"] else _marks(p, body["answer"])
+        assert p["url"] == f"/articles/{p['article_id']}{query}#p{p['index']}"
         for h in p["highlights"]:
             assert 0 <= h["start"] < h["end"] <= len(p["text"])
     cited = body["answer"]["citations"][0]["passage_id"]
     assert next(p for p in body["passages"] if p["id"] == cited)["highlights"]
+
+
+def _marks(passage: dict, answer: dict) -> str:
+    """The query that marks the answer's sentence and span on the article page (article offsets)."""
+    source, at = answer["short_source"], passage["start"]
+    sentence = source["sentence"]
+    return (f"?sentence={at + sentence['start']}-{at + sentence['end']}"
+            f"&answer={at + source['start']}-{at + source['end']}")
+
+
+def test_ask_gives_the_short_answer_inside_its_sentence(client, spec):
+    body = ask(client, question=QUESTION).get_json()
+    conforms(spec, "AskResponse", body)
+    answer = body["answer"]
+    assert answer["short"] == "Phạm Xuân Thăng"
+    source = answer["short_source"]
+    passage = next(p for p in body["passages"] if p["id"] == source["passage_id"])
+    assert passage["text"][source["start"]:source["end"]] == answer["short"]
+    assert {"start": source["sentence"]["start"], "end": source["sentence"]["end"]} in passage["highlights"]
+    citation = next(c for c in answer["citations"] if c["passage_id"] == passage["id"])
+    assert citation["url"] == passage["url"] and "&answer=" in passage["url"]
+
+
+def test_metadata_answer_conforms_and_cites_the_article(client, spec):
+    body = ask(client, question="Ai là tác giả bài viết về hội nghị lần thứ 53 của Ban Thường vụ Tỉnh ủy?").get_json()
+    conforms(spec, "AskResponse", body)
+    assert body["answer"]["short"] == "HOÀNG BIÊN"
+    assert body["answer"]["short_source"]["field"] == "author"
+    assert body["answer"]["citations"][0]["url"].startswith("/articles/001_c3d5175d572a1b4d#p")
 
 
 def test_file_article_id_is_the_stem(client):
@@ -183,9 +213,10 @@ def test_bad_search_parameters(client, query):
     assert response.status_code == 400 and response.is_json
 
 
-_json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                            max_leaves=12)
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
 _bodies = st.one_of(
     st.binary(max_size=300),
     _json_values.map(lambda v: json.dumps(v).encode()),

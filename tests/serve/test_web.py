@@ -192,9 +192,9 @@ def test_citation_flashes_card_and_article_link_highlights_passage(page, shots, 
 
     link = card.locator("a.card-link")
     href = link.get_attribute("href")
-    assert re.fullmatch(rf"/articles/{ARTICLE_CHAIR}#p\d+", href)
+    assert re.fullmatch(rf"/articles/{ARTICLE_CHAIR}(\?sentence=\d+-\d+&answer=\d+-\d+)?#p\d+", href)
     link.click()
-    page.wait_for_url(re.compile(rf"/articles/{ARTICLE_CHAIR}#p\d+$"))
+    page.wait_for_url(re.compile(rf"/articles/{ARTICLE_CHAIR}(\?[^#]*)?#p\d+$"))
     index = int(page.url.rsplit("#p", 1)[1])
     article = api_article(live_server, ARTICLE_CHAIR)
     expect(page.locator("#article-title")).to_have_text(article["title"])
@@ -238,7 +238,7 @@ def test_follow_up_sends_history_and_is_answered_from_the_same_document(page):
     expect(sources.first).to_be_visible()
     articles = sources.evaluate_all("cards => cards.map(c => c.dataset.articleId)")
     assert articles and set(articles) == {ARTICLE_GUIDE}
-    expect(second.locator(".resolved")).to_contain_text("Hướng dẫn số 26")
+    expect(second.locator(".resolved")).to_have_count(0)  # the keywords glued on for searching are not shown
 
 
 def test_no_answer_says_so_and_shows_related_passages(page, shots):
@@ -478,10 +478,37 @@ def test_copy_answer_with_citations(make_page, live_server):
     copy.click()
     expect(copy).to_have_text("Đã chép")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith(data["text"])
+    assert copied.startswith(f"{data['short']}\n\n{data['text']}")
     first = data["citations"][0]
     assert f"[1] {first['title']} — {live_server}{first['url']}" in copied.splitlines()
-    assert f"{live_server}/articles/{ARTICLE_CHAIR}#p" in copied
+    assert f"{live_server}/articles/{ARTICLE_CHAIR}" in copied
+
+
+def test_short_answer_comes_first_in_bold_and_is_marked_in_its_source_and_article(page, shots):
+    open_chat(page)
+    turn = ask(page, Q_CHAIR)
+    short = turn.locator(".answer-short strong")
+    expect(short).to_have_text("Phạm Xuân Thăng")
+    classes = turn.locator(".answer-short, .answer-text").evaluate_all("nodes => nodes.map(n => n.className)")
+    assert classes == ["answer-short", "answer-text"]
+    # In the source card: the sentence is marked, the answer inside it is the stronger mark.
+    card = turn.locator(".sources.source .card", has=page.locator("strong.answer-span"))
+    expect(card).to_have_count(1)
+    expect(card.locator(".card-text mark strong.answer-span")).to_have_text("Phạm Xuân Thăng")
+    weight = card.locator("strong.answer-span").evaluate("n => getComputedStyle(n).fontWeight")
+    assert int(weight) >= 700
+    page.screenshot(path=shots / "04-short-answer.png")
+    # The article page marks the same sentence and, inside it, the answer.
+    card.locator("a.card-link").click()
+    page.wait_for_url(re.compile(r"\?sentence=\d+-\d+&answer=\d+-\d+#p\d+$"))
+    expect(page.locator(".passage-target mark.answer-sentence strong.answer-span")).to_have_text("Phạm Xuân Thăng")
+    expect(page.locator("mark.answer-sentence")).to_contain_text("chủ trì hội nghị lần thứ 53")
+    expect(page.locator(".passage-target")).to_be_in_viewport()
+    # Offsets that do not fit the article are ignored, not shown wrongly.
+    page.goto(page.url.split("?")[0] + "?sentence=999999-1000000&answer=5-2#p0")
+    expect(page.locator(".passage-target")).to_have_count(1)
+    expect(page.locator("strong.answer-span")).to_have_count(0)
+    assert page.watch.errors == []
 
 
 def test_copy_falls_back_without_clipboard_api(make_page, live_server):
@@ -495,7 +522,7 @@ def test_copy_falls_back_without_clipboard_api(make_page, live_server):
     turn.locator("button.copy").click()
     expect(turn.locator("button.copy")).to_have_text("Đã chép")
     copied = page.evaluate("window.__copied")
-    assert "Phạm Xuân Thăng" in copied and f"[1] " in copied and live_server + "/articles/" in copied
+    assert "Phạm Xuân Thăng" in copied and "[1] " in copied and live_server + "/articles/" in copied
 
 
 def test_security_headers_and_no_csp_violations(page, live_server):
