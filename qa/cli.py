@@ -50,18 +50,28 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """Print the best passages for one question."""
+    """Print the answer (short answer, cited sentences) and the best passages for one question."""
     question = args.question.strip()
     if not question:
         raise UsageError("the question is empty")
     from qa.service import Service
 
-    found, took = Service(_config(args)).timed_search(question, args.k)
+    service = Service(_config(args))
+    if args.mode:
+        found, took = service.timed_search(question, args.k, args.mode)
+        result = {"question": question, "found": None, "answer": None, "passages": found, "took_ms": round(took, 1)}
+    else:
+        result = service.ask(question, args.k)
     if args.json:
-        print(json.dumps({"question": question, "passages": found, "took_ms": round(took, 1)},
-                         ensure_ascii=False, indent=2))
+        print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
-    for hit in found:
+    answer = result["answer"]
+    if answer:
+        print(f"answer: {answer['short'] or answer['text']}")
+        print(f"        {answer['text']}")
+    elif result["found"] is False:
+        print("answer: not found in the articles; the closest passages:")
+    for hit in result["passages"]:
         print(f"{hit['rank']}. [{hit['score']:.3f}] {hit['article_id']} — {hit['title']}")
         print(f"   {' '.join(hit['text'].split())[:300]}")
     return 0
@@ -155,11 +165,11 @@ def parser() -> argparse.ArgumentParser:
 
     b = command("build", cmd_build, "build or update the index from a folder of articles")
     b.add_argument("--seeds", dest="seeds_dir", type=Path, help="article folder (QA_SEEDS_DIR, default seeds/)")
-    a = command("ask", cmd_ask, "print the best passages for a question")
+    a = command("ask", cmd_ask, "print the answer and the best passages for a question")
     a.add_argument("question")
     a.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     a.add_argument("--json", action="store_true", help="print JSON")
-    a.add_argument("--mode", choices=MODES, help="retrieval mode (QA_MODE, default hybrid)")
+    a.add_argument("--mode", choices=MODES, help="passages of one retrieval mode only, without an answer")
     d = command("add", cmd_add, "add or replace articles from files (any supported format), re-embedding only those")
     d.add_argument("files", nargs="+", type=Path)
     d.add_argument("--no-replace", action="store_true", help="refuse articles whose id already exists")

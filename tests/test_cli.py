@@ -18,15 +18,27 @@ def test_ask_prints_ranked_passages(seed_config, runner):
     code, out, _ = runner("ask", "Chỉ thị 35-CT/TW của Bộ Chính trị nói về gì?", "-k", 2,
                         "--index", seed_config.index_dir)
     assert code == 0
-    assert out.startswith("1. [") and "\n2. [" in out
-    assert "002_8c712d888035ba10" in out.split("\n")[0] or "004_30c59f19e71aa1d8" in out.split("\n")[0]
+    lines = out.splitlines()
+    assert lines[0].startswith("answer: ") and "[1]" in lines[1]
+    first = next(line for line in lines if line.startswith("1. ["))
+    assert "\n2. [" in out and ("002_8c712d888035ba10" in first or "004_30c59f19e71aa1d8" in first)
+
+
+def test_ask_prints_the_short_answer_or_says_not_found(seed_config, runner):
+    code, out, _ = runner("ask", "Ai chủ trì hội nghị lần thứ 53 của Ban Thường vụ Tỉnh ủy?", "--index",
+                          seed_config.index_dir)
+    assert code == 0 and out.splitlines()[0] == "answer: Phạm Xuân Thăng"
+    code, out, _ = runner("ask", "Giá vàng SJC hôm nay bao nhiêu một lượng?", "--index", seed_config.index_dir)
+    assert code == 0 and out.startswith("answer: not found in the articles")
+    code, out, _ = runner("ask", "hội nghị", "--mode", "lexical", "--index", seed_config.index_dir)
+    assert code == 0 and out.startswith("1. [")
 
 
 def test_ask_json(seed_config, runner):
     code, out, _ = runner("ask", "Ai chủ trì hội nghị lần thứ 53?", "--json", "-k", 3,
                         "--index", seed_config.index_dir)
     data = json.loads(out)
-    assert code == 0 and len(data["passages"]) == 3
+    assert code == 0 and len(data["passages"]) == 3 and data["answer"]["short"] == "Phạm Xuân Thăng"
     assert {"rank", "id", "article_id", "title", "score", "text", "start", "end"} <= set(data["passages"][0])
 
 
@@ -101,7 +113,8 @@ def test_real_process_offline(seed_config):
                            "--index", str(seed_config.index_dir)], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[0].split("] ")[1].split(" ")[0] in {"002_8c712d888035ba10", "004_30c59f19e71aa1d8"}
+    first = next(line for line in done.stdout.splitlines() if line.startswith("1. ["))
+    assert first.split("] ")[1].split(" ")[0] in {"002_8c712d888035ba10", "004_30c59f19e71aa1d8"}
 
 
 def test_the_qa_command_is_python_m_qa():
