@@ -14,7 +14,7 @@ import numpy as np
 from qa.answer import metadata, relevance, sentences
 from qa.config import Config
 from qa.index import versions as index_mod
-from qa.ingest import language as lang
+from qa.ingest import language as lang, segment
 from qa.ingest.text import has_diacritics
 from qa.model.embedder import Embedder
 from qa.retrieve import accents, followup, hybrid
@@ -41,6 +41,7 @@ class Service:
         self._refresh_lock = threading.Lock()
         self._refused = None
         lang.prepare()
+        segment.prepare()
 
     def warm_up(self) -> None:
         """Run the model once, so the first real question is not the slow one."""

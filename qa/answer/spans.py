@@ -21,7 +21,7 @@ from qa.ingest import segment
 from qa.ingest.text import fold, is_question_word, normalize
 
 MODEL = Path(__file__).with_name("span_model.json")
-MAX_TOKENS = 8
+MAX_TOKENS = 6  # words (of one or more syllables); longer answers are whole clauses
 MAX_CLAUSE_TOKENS = 30
 ABOUT_SCORE = 4.0  # a clause attached by "về (việc)" answers a "nói về gì" question: near-certain
 _TOKEN = re.compile(r"[^\W_]+(?:[.,/:\-][^\W_]+)*%?")
@@ -62,11 +62,17 @@ class _Token:
     text: str
     syllables: tuple[str, ...]
     clause: int
+    folded: str = ""
+    props: frozenset[str] = frozenset()
+    cap: bool = False
+    function: bool = False
 
-    @property
-    def folded(self) -> str:
-        """The word folded, syllables joined by spaces."""
-        return " ".join(self.syllables)
+    def __post_init__(self):
+        """What the word holds, worked out once per sentence rather than once per candidate span."""
+        self.folded = " ".join(self.syllables)
+        self.props = frozenset(_word_properties(self))
+        self.cap = self.text[0].isupper()
+        self.function = is_question_word(self.text)
 
     def has(self, folded: set[str]) -> bool:
         """Whether one of its syllables is in the set."""
@@ -79,13 +85,19 @@ def _weights() -> dict[str, float]:
     return json.loads(MODEL.read_text(encoding="utf-8"))["weights"]
 
 
+@lru_cache(maxsize=1 << 16)
+def _folded(syllable: str) -> str:
+    """A syllable in matching form, folded: syllables repeat endlessly, so each spelling is worked out once."""
+    return fold(normalize(syllable).lower())
+
+
 def tokens(sentence: str) -> list[_Token]:
     """Words of the sentence (syllables joined as pyvi segments them) with their offsets and clause number."""
     syllables, clause, last = [], 0, 0
     for m in _TOKEN.finditer(sentence):
         if syllables and _BREAK.search(sentence[last:m.start()]):
             clause += 1
-        syllables.append(_Token(m.start(), m.end(), m.group(), (fold(normalize(m.group()).lower()),), clause))
+        syllables.append(_Token(m.start(), m.end(), m.group(), (_folded(m.group()),), clause))
         last = m.end()
     out: list[_Token] = []
     ends = {start: end for start, end in segment.word_spans(sentence)}
@@ -120,26 +132,46 @@ def _bucket(n: int, edges: tuple[int, ...]) -> str:
     return next((str(e) for e in edges if n <= e), f"{edges[-1]}+")
 
 
+def _word_properties(t: _Token) -> list[str]:
+    """What one word holds: digits, a year, a date, a time or number word, a proper name's capitals."""
+    props = []
+    if any(c.isdigit() for c in t.text):
+        props.append("digit")
+    if _YEAR.match(t.text):
+        props.append("year")
+    if _DATE.match(t.text):
+        props.append("date")
+    if t.has(_TIME_WORDS):
+        props.append("time_word")
+    if t.text.lower() in _NUMBER_WORDS:
+        props.append("number_word")
+    if all(s[0].isupper() for s in t.text.split()):
+        props.append("proper_name")
+    return props
+
+
 def _properties(toks: list[_Token]) -> list[str]:
     """What a span holds: digits, dates, years, time and number words, capitalised names."""
-    props = []
-    if any(any(c.isdigit() for c in t.text) for t in toks):
-        props.append("digit")
+    props = set().union(*(t.props for t in toks))
+    if "proper_name" in props and not all("proper_name" in t.props for t in toks):
+        props.discard("proper_name")  # every syllable capitalised: "Phạm Xuân Thăng", not the title "Ủy viên"
     if toks[0].text[0].isdigit():
-        props.append("first_digit")
-    if any(_YEAR.match(t.text) for t in toks):
-        props.append("year")
-    if any(_DATE.match(t.text) for t in toks):
-        props.append("date")
-    if any(t.has(_TIME_WORDS) for t in toks):
-        props.append("time_word")
-    if any(t.text.lower() in _NUMBER_WORDS for t in toks):
-        props.append("number_word")
-    capitals = [t.text[0].isupper() for t in toks]
-    props.append("caps_all" if all(capitals) else "caps_some" if any(capitals) else "caps_none")
-    if all(s[0].isupper() for t in toks for s in t.text.split()):
-        props.append("proper_name")  # every syllable capitalised: "Phạm Xuân Thăng", not the title "Ủy viên"
-    return props
+        props.add("first_digit")
+    capitals = [t.cap for t in toks]
+    props.add("caps_all" if all(capitals) else "caps_some" if any(capitals) else "caps_none")
+    return sorted(props)
+
+
+@dataclass
+class Matches:
+    """Where the question's words and head nouns stand in a sentence, with running counts for spans."""
+
+    hits: list[bool]
+    heads: list[bool]
+    hit_syllables: list[int]  # running count of question syllables before each word
+    hit_words: list[int]  # running count of words holding a question syllable
+    left: list[int]  # nearest matched word before each position (-1: none)
+    right: list[int]  # nearest matched word at or after each position (len: none)
 
 
 @dataclass
@@ -173,29 +205,29 @@ def _aligned(toks: list[_Token], i: int, j: int, asked: Asked) -> dict[str, floa
         f[f"{asked.kind}|right1"] = 1.0
         if len(asked.after) > 1 and right[:2] == asked.after[:2]:
             f["right2"] = 1.0
-    window = toks[max(0, i - 4):i] + toks[j:j + 4]
-    f["window_matches"] = sum(t.has(asked.words) for t in window) / 8
     return f
 
 
-def features(toks: list[_Token], i: int, j: int, asked: Asked, matched: list[int]) -> dict[str, float]:
-    """The features of span toks[i:j] for a question described by `asked`."""
-    kind, heads = asked.kind, asked.heads
+def features(toks: list[_Token], i: int, j: int, asked: Asked, m: Matches) -> dict[str, float]:
+    """The features of span toks[i:j] for a question described by `asked`, whose words stand at `m`."""
+    kind = asked.kind
     span = toks[i:j]
-    said = [s for t in span for s in t.syllables]
-    f = {"bias": 1.0, f"{kind}|len{_bucket(len(said), (1, 2, 3, 4, 6, 8, 12))}": 1.0}
+    syllables = sum(len(t.syllables) for t in span)
+    f = {"bias": 1.0, f"{kind}|len{_bucket(syllables, (1, 2, 3, 4, 6, 8, 12))}": 1.0}
     props = _properties(span)
     for p in props:
         f[f"{kind}|{p}"] = 1.0
-    f["overlap"] = sum(s in asked.words for s in said) / len(said)
+    f["overlap"] = (m.hit_syllables[j] - m.hit_syllables[i]) / syllables
     f[f"{kind}|overlap"] = f["overlap"]
-    outside = [k for k in matched if k < i or k >= j]
-    if outside:
-        gap = min(i - k if k < i else k - j + 1 for k in outside)
+    left, right = m.left[i], m.right[j]
+    if left >= 0 or right < len(toks):
+        gap = min(i - left if left >= 0 else len(toks), right - j + 1 if right < len(toks) else len(toks))
         f[f"dist{_bucket(gap, (1, 2, 4, 8))}"] = 1.0
-        f[f"{kind}|after_match" if min(outside) < i else f"{kind}|before_match"] = 1.0
+        f[f"{kind}|after_match" if left >= 0 else f"{kind}|before_match"] = 1.0
     else:
         f["no_match"] = 1.0
+    window = (m.hit_words[i] - m.hit_words[max(0, i - 4)]) + (m.hit_words[min(len(toks), j + 4)] - m.hit_words[j])
+    f["window_matches"] = window / 8
     before = toks[i - 1] if i > 0 else None
     after = toks[j] if j < len(toks) else None
     f["prev=" + ("<s>" if before is None else "<p>" if before.clause != span[0].clause else before.folded)] = 1.0
@@ -206,17 +238,17 @@ def features(toks: list[_Token], i: int, j: int, asked: Asked, matched: list[int
     f.update(_aligned(toks, i, j, asked))
     if before is not None and before.folded in _PERSON_TITLES:
         f[f"{kind}|after_title"] = 1.0
-    if before is not None and before.syllables[-1] in heads:
+    if before is not None and before.syllables[-1] in asked.heads:
         f[f"{kind}|head_before"] = 1.0
         f.update({f"head_before|{p}": 1.0 for p in props})
-    if after is not None and after.syllables[0] in heads:
+    if after is not None and after.syllables[0] in asked.heads:
         f[f"{kind}|head_after"] = 1.0
         f.update({f"head_after|{p}": 1.0 for p in props})
-    if any(t.has(heads) for t in span):
+    if any(m.heads[i:j]):
         f[f"{kind}|head_inside"] = 1.0
-    if is_question_word(span[0].text):
+    if span[0].function:
         f["function_first"] = 1.0
-    if is_question_word(span[-1].text):
+    if span[-1].function:
         f["function_last"] = 1.0
     if before is None:
         f[f"{kind}|sentence_start"] = 1.0
@@ -229,15 +261,26 @@ def features(toks: list[_Token], i: int, j: int, asked: Asked, matched: list[int
     return f
 
 
-def matched_tokens(toks: list[_Token], asked: Asked) -> list[int]:
-    """Positions of the sentence's words that the question also says."""
-    return [k for k, t in enumerate(toks) if t.has(asked.words)]
+def matches(toks: list[_Token], asked: Asked) -> Matches:
+    """Where the question's words and head nouns stand among the sentence's words."""
+    hits = [t.has(asked.words) for t in toks]
+    syllables, words, left, right = [0], [0], [], [len(toks)] * (len(toks) + 1)
+    last = -1
+    for k, t in enumerate(toks):
+        syllables.append(syllables[-1] + sum(s in asked.words for s in t.syllables))
+        words.append(words[-1] + hits[k])
+        left.append(last)
+        last = k if hits[k] else last
+    left.append(last)
+    for k in range(len(toks) - 1, -1, -1):
+        right[k] = k if hits[k] else right[k + 1]
+    return Matches(hits, [t.has(asked.heads) for t in toks], syllables, words, left, right)
 
 
 def _capitalised_pair(left: _Token | None, right: _Token | None) -> bool:
     """Two capitalised words of one clause side by side: a span boundary between them cuts a name."""
     return (left is not None and right is not None and left.clause == right.clause
-            and left.text[0].isupper() and right.text[0].isupper())
+            and left.cap and right.cap)
 
 
 def _score(f: dict[str, float], weights: dict[str, float]) -> float:
@@ -281,9 +324,9 @@ def best(question: str, sentence: str, kind: str | None = None) -> Span | None:
         about = _about(sentence, toks, asked.words)
         if about is not None:
             return about
-    matched = matched_tokens(toks, asked)
+    found = matches(toks, asked)
     weights = _weights()
-    scored = [(_score(features(toks, i, j, asked, matched), weights), i, j) for i, j in candidates(toks)]
+    scored = [(_score(features(toks, i, j, asked, found), weights), i, j) for i, j in candidates(toks)]
     score, i, j = max(scored)
     if asked.kind == "number":
         j = _with_unit(toks, i, j, asked)
