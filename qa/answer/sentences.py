@@ -63,12 +63,12 @@ def _has_type(kind: str | None, question: str, sentence: str) -> bool:
     return False
 
 
-def _overlap(question_words: list[str], weights: dict[str, float], sentence: str) -> float:
-    """IDF-weighted share of the question's words present in the sentence."""
+def _overlap(question_words: list[str], weights: dict[str, float], said: list[str]) -> float:
+    """IDF-weighted share of the question's words present among the sentence's folded words."""
     total = sum(weights[w] for w in question_words)
     if not total:
         return 0.0
-    present = {fold(w) for w in words(sentence)}
+    present = set(said)
     return sum(weights[w] for w in question_words if w in present) / total
 
 
@@ -115,10 +115,10 @@ def describe(index: Index, question: str, vector: np.ndarray, found: list[Candid
     dense = index.dense.sentence_scores(vector, np.array([c.row for c in found]))
     top = max(passages[0]["score"], 1e-9) if passages else 1.0
     for c, d in zip(found, dense):
-        c.dense = float(d)
-        c.lexical = _overlap(question_words, weights, c.text)
-        c.kind = float(_has_type(kind, question, c.text))
         said = [fold(w) for w in words(c.text)]
+        c.dense = float(d)
+        c.lexical = _overlap(question_words, weights, said)
+        c.kind = float(_has_type(kind, question, c.text))
         unit = kind == "number" and _holds_unit(said, unit_words)
         c.features = {
             "bias": 1.0, "dense": c.dense, "lexical": c.lexical, f"{kind}|kind": c.kind,

@@ -113,13 +113,17 @@ def tokens(sentence: str) -> list[_Token]:
 
 
 def candidates(toks: list[_Token]) -> list[tuple[int, int]]:
-    """(first, last+1) token ranges: short runs inside a clause, and whole clauses."""
+    """(first, last+1) token ranges: short runs inside a clause that neither begin nor end with a function
+    word ("của", "và", "là"…), and whole clauses."""
     out = []
     for i in range(len(toks)):
+        if toks[i].function:
+            continue
         for j in range(i + 1, min(len(toks), i + MAX_TOKENS) + 1):
             if toks[j - 1].clause != toks[i].clause:
                 break
-            out.append((i, j))
+            if not toks[j - 1].function:
+                out.append((i, j))
     clauses: dict[int, list[int]] = {}
     for i, t in enumerate(toks):
         clauses.setdefault(t.clause, []).append(i)
