@@ -59,12 +59,12 @@ def examples(name: str) -> list[dict]:
             continue
         toks = spans.tokens(sentence)
         asked = spans.Asked.of(q.text)
-        matched = spans.matched_tokens(toks, asked)
-        cands = spans.candidates(toks)
+        found = spans.matches(toks, asked)
+        cands = spans.candidates(toks, asked.kind)
         texts = [sentence[toks[i].start:toks[j - 1].end] for i, j in cands]
         out.append({"group": article.title, "question": q.text, "kind": asked.kind, "answers": q.answers,
                     "sentence": sentence, "texts": texts,
-                    "features": [spans.features(toks, i, j, asked, matched) for i, j in cands],
+                    "features": [spans.features(toks, i, j, asked, found) for i, j in cands],
                     "f1": np.array([token_f1(t, q.answers) for t in texts])})
     return out
 

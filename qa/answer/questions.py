@@ -61,6 +61,15 @@ def context(question: str) -> tuple[list[str], list[str]]:
     return words(folded[:m.start()])[-2:], words(folded[m.end():])[:2]
 
 
+_EVENT = re.compile(r"\b(dien ra|to chuc|hop|khai mac|be mac|held|take place|took place|happen|happened|"
+                    r"convened|met)\b")
+
+
+def asks_event(question: str) -> bool:
+    """The question asks when an event took place ("diễn ra", "tổ chức", "held"), not when a text was dated."""
+    return bool(_EVENT.search(fold(question.lower())))
+
+
 def content_words(question: str) -> list[str]:
     """Folded words of the question without the question words themselves."""
     all_words = words(question)

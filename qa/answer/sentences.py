@@ -25,6 +25,7 @@ from qa.ingest.text import fold, words
 MODEL = Path(__file__).with_name("sentence_model.json")
 PASSAGES_SEARCHED = 3
 SECOND_MARGIN = 0.03  # the runner-up is kept when it scores within what this much dense cosine is worth
+SHAPE_SEARCHED, SHAPE_MARGIN = 4, 0.1  # a sentence holding the asked shape may come from this far down
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TIME = re.compile(r"\b\d{1,2}[-/.]\d{1,2}(?:[-/.]\d{2,4})?\b|\b(?:1[0-9]|20)\d{2}\b|\b(?:năm|tháng|ngày|thế kỷ) "
@@ -138,9 +139,24 @@ def score(index: Index, question: str, vector: np.ndarray, found: list[Candidate
     weights = _weights()
     for c in found:
         c.score = sum(weights.get(k, 0.0) * v for k, v in c.features.items())
-    ranked = sorted(found, key=lambda c: -c.score)
+    ranked = _shape_first(sorted(found, key=lambda c: -c.score), question)
     ranked[0].span = spans.best(question, ranked[0].text)
     return ranked
+
+
+def _shape_first(ranked: list[Candidate], question: str) -> list[Candidate]:
+    """Among the few best sentences, the best one that holds what was asked in the asked shape comes first:
+    the counted number with its unit ("16 điểm cầu"), or the topic a "nói về gì" question asks for."""
+    kind = questions.kind(question)
+    if kind == "number":
+        holds = lambda c: c.features.get("number|unit", 0.0) > 0
+    elif kind == "definition":
+        holds = lambda c: spans.attached_topic(question, c.text) is not None
+    else:
+        return ranked
+    floor = ranked[0].score - SHAPE_MARGIN * _weights()["dense"]
+    first = next((c for c in ranked[:SHAPE_SEARCHED] if c.score >= floor and holds(c)), None)
+    return ranked if first is None else [first, *(c for c in ranked if c is not first)]
 
 
 def choose(ranked: list[Candidate]) -> list[Candidate]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from qa.answer import questions
 from qa.ingest import segment
-from qa.ingest.text import fold, is_question_word, normalize
+from qa.ingest.text import fold, is_question_word, normalize, words
 
 MODEL = Path(__file__).with_name("span_model.json")
 MAX_TOKENS = 6  # words (of one or more syllables); longer answers are whole clauses
@@ -86,9 +86,10 @@ def _weights() -> dict[str, float]:
 
 
 @lru_cache(maxsize=1 << 16)
-def _folded(syllable: str) -> str:
-    """A syllable in matching form, folded: syllables repeat endlessly, so each spelling is worked out once."""
-    return fold(normalize(syllable).lower())
+def _folded(syllable: str) -> tuple[str, ...]:
+    """A syllable in matching form, folded, in the parts the question's words are split into ("17-CT/TU" →
+    17, ct, tu); syllables repeat endlessly, so each spelling is worked out once."""
+    return tuple(fold(w) for w in words(syllable)) or (fold(normalize(syllable).lower()),)
 
 
 def tokens(sentence: str) -> list[_Token]:
@@ -97,7 +98,7 @@ def tokens(sentence: str) -> list[_Token]:
     for m in _TOKEN.finditer(sentence):
         if syllables and _BREAK.search(sentence[last:m.start()]):
             clause += 1
-        syllables.append(_Token(m.start(), m.end(), m.group(), (_folded(m.group()),), clause))
+        syllables.append(_Token(m.start(), m.end(), m.group(), _folded(m.group()), clause))
         last = m.end()
     out: list[_Token] = []
     ends = {start: end for start, end in segment.word_spans(sentence)}
@@ -112,9 +113,10 @@ def tokens(sentence: str) -> list[_Token]:
     return out
 
 
-def candidates(toks: list[_Token]) -> list[tuple[int, int]]:
+def candidates(toks: list[_Token], kind: str | None = None) -> list[tuple[int, int]]:
     """(first, last+1) token ranges: short runs inside a clause that neither begin nor end with a function
-    word ("của", "và", "là"…), and whole clauses."""
+    word ("của", "và", "là"…), and whole clauses. For a number, a time, a person or a place, only the
+    spans that can be one (digits or number words; dates and time words; capitalised words), if any can."""
     out = []
     for i in range(len(toks)):
         if toks[i].function:
@@ -128,7 +130,17 @@ def candidates(toks: list[_Token]) -> list[tuple[int, int]]:
     for i, t in enumerate(toks):
         clauses.setdefault(t.clause, []).append(i)
     out += [(c[0], c[-1] + 1) for c in clauses.values() if MAX_TOKENS < len(c) <= MAX_CLAUSE_TOKENS]
-    return out
+    fits = _FITS.get(kind)
+    typed = [(i, j) for i, j in out if fits(toks[i:j])] if fits else []
+    return typed or out
+
+
+_FITS = {
+    "number": lambda span: any(t.props & {"digit", "number_word"} for t in span),
+    "time": lambda span: any(t.props & {"digit", "date", "year", "time_word"} for t in span),
+    "person": lambda span: all(t.cap for t in span),
+    "place": lambda span: all(t.cap for t in span),
+}
 
 
 def _bucket(n: int, edges: tuple[int, ...]) -> str:
@@ -318,6 +330,20 @@ def _with_unit(toks: list[_Token], i: int, j: int, asked: Asked) -> int:
     return j
 
 
+def attached_topic(question: str, sentence: str) -> Span | None:
+    """What the sentence says the question's subject is about ("X … về việc Y" → Y), if it says so."""
+    toks = tokens(sentence)
+    return _about(sentence, toks, Asked.of(question).words) if toks else None
+
+
+def _lead_date(sentence: str, toks: list[_Token]) -> Span | None:
+    """A news lead's opening date clause ("Ngày 22-10,", "Sáng 26.1,"): when the reported event happened."""
+    lead = [t for t in toks if t.clause == 0]
+    if lead and len(lead) <= 3 and any("date" in t.props for t in lead) and len(toks) > len(lead):
+        return Span(lead[0].start, lead[-1].end, sentence[lead[0].start:lead[-1].end], ABOUT_SCORE)
+    return None
+
+
 def best(question: str, sentence: str, kind: str | None = None) -> Span | None:
     """The span of `sentence` that best answers `question`, or None when it has no words."""
     toks = tokens(sentence)
@@ -328,9 +354,13 @@ def best(question: str, sentence: str, kind: str | None = None) -> Span | None:
         about = _about(sentence, toks, asked.words)
         if about is not None:
             return about
+    if asked.kind == "time" and not asked.heads and questions.asks_event(question):
+        lead = _lead_date(sentence, toks)
+        if lead is not None:
+            return lead
     found = matches(toks, asked)
     weights = _weights()
-    scored = [(_score(features(toks, i, j, asked, found), weights), i, j) for i, j in candidates(toks)]
+    scored = [(_score(features(toks, i, j, asked, found), weights), i, j) for i, j in candidates(toks, asked.kind)]
     score, i, j = max(scored)
     if asked.kind == "number":
         j = _with_unit(toks, i, j, asked)

@@ -121,3 +121,18 @@ def test_metadata_questions_are_answered_from_the_article_metadata(service, reco
     assert answer["short_source"] == {"passage_id": None, "article_id": record["article_id"], "field": record["field"]}
     assert answer["citations"][0]["article_id"] == record["article_id"]
     assert answer["text"].endswith("[1]") and record["short"] in answer["text"]
+
+
+def test_when_an_event_took_place_is_the_date_that_leads_the_news(service):
+    asked = "Who chaired the 6th conference of the provincial Party Executive Committee?"
+    history = [{"role": "user", "content": asked}, {"role": "assistant", "content": "Nguyễn Đức Thanh"}]
+    short = lambda question, turns=(): service.ask(question, 5, list(turns))["answer"]["short"]
+    assert short("When was it held?", history) == "Ngày 22-10"
+    assert short("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 6 diễn ra khi nào?") == "Ngày 22-10"
+    # a date whose head the question names ("ban hành ngày nào") is not the lead's
+    assert short("Chỉ thị 17-CT/TU của Ban Thường vụ Tỉnh ủy được ban hành ngày nào?") == "13-10-2021"
+
+
+def test_what_a_directive_is_about_comes_from_the_sentence_that_says_it(service):
+    answer = service.ask("Chỉ thị 17-CT/TU nói về vấn đề gì?")["answer"]
+    assert answer["short"].startswith("triển khai các hoạt động thích ứng an toàn phòng, chống dịch COVID-19")
