@@ -2,7 +2,7 @@ import json
 import re
 from pathlib import Path
 
-from qa.answer.sentences import Candidate, choose, compose, highlights
+from qa.answer.sentences import SECOND_MARGIN, Candidate, _weights, choose, compose, highlights
 from qa.eval import Question, answer_hit
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -21,7 +21,9 @@ def test_compose_numbers_citations_by_first_use():
 
 
 def test_second_sentence_only_when_close():
-    best, close, far = _candidate(0, 0, "A.", 1.0), _candidate(0, 10, "B.", 0.99), _candidate(0, 20, "C.", 0.5)
+    margin = SECOND_MARGIN * _weights()["dense"]  # in score units: what that much cosine is worth
+    best, close, far = (_candidate(0, 0, "A.", 1.0), _candidate(0, 10, "B.", 1.0 - margin / 2),
+                        _candidate(0, 20, "C.", 1.0 - 2 * margin))
     assert [c.text for c in choose([best, close, far])] == ["A.", "B."]
     assert [c.text for c in choose([best, far])] == ["A."]
     assert choose([]) == []
