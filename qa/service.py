@@ -126,7 +126,7 @@ class Service:
             chosen = []
         else:
             chosen = sentences.choose(ranked) if relevance.found(evidence) else []
-            answer = sentences.compose(chosen, passages, ranked[0]) if chosen else None
+            answer = sentences.compose(chosen, passages, ranked[0], resolved) if chosen else None
         for p in passages:
             p["highlights"] = sentences.highlights(chosen, p)
         return {"question": question, "resolved_question": resolved, "language": language,

@@ -133,16 +133,14 @@ def describe(index: Index, question: str, vector: np.ndarray, found: list[Candid
 
 def score(index: Index, question: str, vector: np.ndarray, found: list[Candidate], passages: list[dict],
           cross: bool = False) -> list[Candidate]:
-    """Score the candidates (higher: likelier to hold the answer), best first; the best one gets its short answer."""
+    """Score the candidates (higher: likelier to hold the answer), best first."""
     if not found:
         return []
     describe(index, question, vector, found, passages, cross)
     weights = _weights()
     for c in found:
         c.score = sum(weights.get(k, 0.0) * v for k, v in c.features.items())
-    ranked = _shape_first(sorted(found, key=lambda c: -c.score), question)
-    ranked[0].span = spans.best(question, ranked[0].text)
-    return ranked
+    return _shape_first(sorted(found, key=lambda c: -c.score), question)
 
 
 def _shape_first(ranked: list[Candidate], question: str) -> list[Candidate]:
@@ -170,9 +168,12 @@ def choose(ranked: list[Candidate]) -> list[Candidate]:
     return sorted(chosen, key=lambda c: (c.passage, c.start))
 
 
-def compose(chosen: list[Candidate], passages: list[dict], best: Candidate | None = None) -> dict:
+def compose(chosen: list[Candidate], passages: list[dict], best: Candidate | None = None, question: str = "") -> dict:
     """Answer text with [n] after each sentence, citations numbered in order of first use, and the short
-    answer that the `best` sentence holds, with its offsets inside its passage."""
+    answer to `question` that the `best` sentence holds, with its offsets inside its passage (worked out
+    here, only for an answer that is given)."""
+    if best is not None and best.span is None:
+        best.span = spans.best(question, best.text)
     numbers: dict[int, int] = {}
     parts = []
     for c in chosen:
