@@ -10,7 +10,6 @@ logistic regression fitted by `bench/train_spans.py` on XQuAD (split by article;
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,11 +45,6 @@ class Span:
     end: int
     text: str
     score: float
-
-    @property
-    def confidence(self) -> float:
-        """The fitted score as a probability-like 0..1 value."""
-        return 1.0 / (1.0 + math.exp(-self.score))
 
 
 @dataclass
