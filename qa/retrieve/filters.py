@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from qa.ingest.text import fold
+from qa.retrieve.times import named_year
 
 MAX_LIST = 100
 NO_DATE = -1
@@ -147,6 +148,8 @@ class Catalogue:
             self.article_of[owners.get(a["id"], np.zeros(0, dtype=np.int64))] = number
         self.ids = np.array([a["id"] for a in articles] + [""], dtype=object)
         self.days = np.array([day_number(a["date"]) for a in articles] + [NO_DATE], dtype=np.int64)
+        self.title_years = np.array([named_year(a["title"] or "") or NO_DATE for a in articles] + [NO_DATE],
+                                    dtype=np.int64)
         self.hosts = np.array([host(a.get("url")) or "" for a in articles] + [""], dtype=object)
         self.sources = np.array([(a.get("source") or "").lower() for a in articles] + [""], dtype=object)
         self.languages = np.array([a.get("language") or "" for a in articles] + [""], dtype=object)
@@ -158,6 +161,10 @@ class Catalogue:
     def day_of_rows(self) -> np.ndarray:
         """The article date of every row, as a day number (NO_DATE when undated)."""
         return self._per_article(self.days)
+
+    def title_year_of_rows(self) -> np.ndarray:
+        """The year each row's article title says it is about (NO_DATE when it names none)."""
+        return self._per_article(self.title_years)
 
     def article_mask(self, filters: Filters) -> tuple[np.ndarray, int]:
         """Which articles pass the filters, and how many were left out only for having no date."""

@@ -22,12 +22,10 @@ class Scope:
     preference: Preference | None = None
 
     def matched_words_removed(self, question: str, rows: list[int]) -> str:
-        """The question without its time words when dates matched them (some row is of that time), for
-        the answer step to weigh only the other words; a time no article has stays a word to match."""
-        if self.time is None:
-            return question
-        weight = self.preference.weight
-        if weight is not None and not any(weight[r] > 0 for r in rows):
+        """The question without the words naming a time that dates matched (some row is of that time),
+        for the answer step to weigh only the other words; a time no article has stays a word to match."""
+        weight = self.preference.weight if self.preference is not None else None
+        if weight is None or not any(weight[r] > 0 for r in rows):
             return question
         return self.time.remove_from(question)
 
@@ -43,14 +41,22 @@ def scope(index: Index, filters: filters_mod.Filters, time: QuestionTime | None)
         return Scope()
     catalogue = filters_mod.catalogue(index)
     allowed, undated = catalogue.mask(filters) if filters else (None, 0)
-    return Scope(allowed, undated, time, _preference(catalogue.day_of_rows(), time) if time else None)
+    return Scope(allowed, undated, time, _preference(catalogue, time) if time else None)
 
 
-def _preference(days: np.ndarray, time: QuestionTime) -> Preference:
-    """Rows dated inside the named range weigh 1; recency ranks by date among the relevant."""
+def _preference(catalogue: filters_mod.Catalogue, time: QuestionTime) -> Preference:
+    """Rows of the named time weigh 1; recency ranks by publication date among the relevant.
+
+    For whole years, an article is of the year its title names ("Tổng kết … năm 2022", published in
+    January 2023), else of its publication date; a shorter range goes by the publication date."""
+    days = catalogue.day_of_rows()
     weight = None
     if time.start is not None:
         inside = (days >= time.start.toordinal()) & (days <= time.end.toordinal())
+        if (time.start.month, time.start.day, time.end.month, time.end.day) == (1, 1, 12, 31):
+            years = catalogue.title_year_of_rows()
+            by_title = (years >= time.start.year) & (years <= time.end.year)
+            inside = np.where(years != filters_mod.NO_DATE, by_title, inside)
         weight = inside.astype(np.float32)
     return Preference(weight, days if time.recency else None)
 

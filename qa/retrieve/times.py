@@ -75,6 +75,12 @@ def understand(question: str, today: date) -> QuestionTime | None:
                         _original(question, folded, said))
 
 
+def named_year(text: str) -> int | None:
+    """The year a title says it is about ("… năm 2022", "… in 2022"), if it names one."""
+    found = _year_only(" ".join(fold(text).lower().split()), date.today())
+    return found[0].year if found else None
+
+
 def _span(folded: str, today: date) -> tuple[date, date, str] | None:
     """The first range the question names, most specific patterns first."""
     for finder in (_full_date, _month_year, _quarter, _day_month, _relative, _month_only, _year_only):
