@@ -24,7 +24,7 @@ CREATE TABLE sentences (row INTEGER PRIMARY KEY, passage_row INTEGER NOT NULL, s
                         end INTEGER NOT NULL);
 """
 _PASSAGE = ("SELECT p.row, p.article_id, p.idx, p.start, p.end, p.hash, p.first_sentence, p.sentences, a.title, "
-            "a.date, a.language, substr(a.text, p.start + 1, p.end - p.start) "
+            "a.date, a.language, a.url, substr(a.text, p.start + 1, p.end - p.start) "
             "FROM passages p JOIN articles a ON a.id = p.article_id")
 _ARTICLE_FIELDS = ("id", "title", "text", "date", "author", "url", "captions", "source", "language")
 
@@ -83,11 +83,11 @@ class Store:
 
     def _passage(self, r: tuple) -> dict:
         """A passage row as the API and answer code use it."""
-        row, article_id, idx, start, end, hash_, first, count, title, date, language, text = r
+        row, article_id, idx, start, end, hash_, first, count, title, date, language, url, text = r
         first += self.sentence_offset
         return dict(row=row + self.offset, id=f"{article_id}:{idx}", article_id=article_id, index=idx, start=start,
                     end=end, hash=hash_, sentences=range(first, first + count), title=title, date=date,
-                    language=language, text=text)
+                    language=language, original_url=url, text=text)
 
     def passages(self, rows: list[int]) -> list[dict]:
         """Passages by vector row, in the order asked."""

@@ -36,6 +36,8 @@ _PASSAGE = {
         "index": {"type": "integer", "minimum": 0, "description": "position of the passage in its article"},
         "title": {"type": "string"},
         "date": {"type": ["string", "null"]},
+        "site": {"type": ["string", "null"], "description": "host of the article's original address"},
+        "original_url": {"type": ["string", "null"], "description": "the article's original address"},
         "text": {"type": "string", "description": "exactly article.text[start:end]"},
         "score": {"type": "number"},
         "dense_score": {"type": "number"},
