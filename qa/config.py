@@ -38,6 +38,9 @@ class Config:
     admin_token: str = ""
     max_upload_bytes: int = 8 * 1024 * 1024
     rate_limit: str = "600 per minute"
+    allow_private_urls: bool = False
+    crawl_every: int = 3600
+    crawl_delay_ms: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Config:

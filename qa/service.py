@@ -209,7 +209,7 @@ def _public(passage: dict) -> dict:
 def _passage(rank: int, hit: hybrid.Hit, row: dict) -> dict:
     """One result as the CLI and API show it."""
     return {"rank": rank, "id": row["id"], "article_id": row["article_id"], "index": row["index"],
-            "title": row["title"],
+            "title": row["title"], "source": row["source"], "original_url": row["original_url"],
             "date": row["date"], "text": row["text"], "start": row["start"], "end": row["end"],
             "score": round(hit.score, 6), "dense_score": round(hit.dense_score, 6),
             "lexical_score": round(hit.lexical_score, 6), "dense_rank": hit.dense_rank,

@@ -45,6 +45,8 @@ _PASSAGE = {
         "end": {"type": "integer", "minimum": 0},
         "highlights": {"type": "array", "items": _SPAN, "description": "answer sentences, offsets inside text"},
         "url": {"type": "string", "description": "the article page, scrolled to this passage"},
+        "source": {"type": "string", "description": "the site name of a web article (or the file it came from)"},
+        "original_url": {"type": ["string", "null"], "description": "the article's original address"},
     },
 }
 
@@ -120,6 +122,9 @@ _ARTICLE = {"type": "object", "required": ["id", "title", "text", "date", "autho
                            "language": {"type": ["string", "null"]}, "source": {"type": "string"},
                            "date": {"type": ["string", "null"]}, "author": {"type": ["string", "null"]},
                            "url": {"type": ["string", "null"], "description": "the article's original address"},
+                           "fetched_at": {"type": ["string", "null"], "description": "when it was fetched"},
+                           "alternates": {"type": "array", "items": {"type": "string"},
+                                          "description": "other addresses of the same story"},
                            "captions": {"type": "array", "items": {"type": "string"}},
                            "passages": {"type": "array", "items": _ARTICLE_PASSAGE}}}
 
