@@ -12,6 +12,7 @@ of the run.
 from __future__ import annotations
 
 import hashlib
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +33,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 NEAR_DUPLICATE = 0.8
 _PERMUTATIONS = 128
 _SHINGLE = 5
+_SCHEME = "affine32"
 STATUSES = ("fetched", "unchanged", "duplicate", "robots", "failed")
 
 
@@ -73,13 +75,27 @@ def article_id(canonical_url: str) -> str:
     return "web-" + hashlib.sha256(canonical_url.encode()).hexdigest()[:16]
 
 
+def parse_interval(text: str) -> int:
+    """Seconds in "90", "90s", "15m", "6h" or "1d"."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text.lower())
+    if match is None or int(match[1]) == 0:
+        raise ValueError(f"interval {text!r} is not a positive number of seconds, minutes, hours or days "
+                         "(like 90s, 15m, 6h, 1d)")
+    return int(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+
+
 def crawl(config: Config, embedder, sources: list[str], max_pages: int | None = None, since: date | None = None,
-          fetch_policy: Policy | None = None, progress: bool = False, direct: bool = False) -> Report:
-    """Discover, fetch, deduplicate and publish; `direct` takes the URLs as article pages (`qa add URL`)."""
+          fetch_policy: Policy | None = None, progress: bool = False, direct: bool = False,
+          extra: list[articles_mod.Article] = ()) -> Report:
+    """Discover, fetch, deduplicate and publish; `direct` takes the URLs as article pages (`qa add URL`).
+
+    `extra` articles (from files given beside URLs) are published in the same version.
+    """
     state = State(config.index_dir)
     fetcher = Fetcher(fetch_policy or policy(config))
     try:
         run = _Run(config, state, Report())
+        run.added.update({a.id: a for a in extra})
         targets = _targets(fetcher, run, sources, since, direct)
         targets = _ordered(targets, run.seen, max_pages)
         with ThreadPoolExecutor(fetcher.policy.concurrency) as pool, \
@@ -141,7 +157,7 @@ class _Run:
         self.by_hash = {k.content_hash: k.id for k in self.known.values()}
         self.lsh = MinHashLSH(threshold=NEAR_DUPLICATE, num_perm=_PERMUTATIONS)
         for k in self.known.values():
-            self.lsh.insert(k.id, MinHash(num_perm=_PERMUTATIONS, hashvalues=k.minhash))
+            self.lsh.insert(k.id, MinHash(num_perm=_PERMUTATIONS, scheme=_SCHEME, hashvalues=k.minhash))
         self.added: dict[str, articles_mod.Article] = {}
         self.alternates: dict[str, list[str]] = {}
         self.pages: list[PageState] = []
@@ -208,8 +224,8 @@ class _Run:
         if by_hash is not None and by_hash != article.id:
             return by_hash
         for other in self.lsh.query(signature):
-            if other != article.id and signature.jaccard(
-                    MinHash(num_perm=_PERMUTATIONS, hashvalues=self.known[other].minhash)) >= NEAR_DUPLICATE:
+            stored = MinHash(num_perm=_PERMUTATIONS, scheme=_SCHEME, hashvalues=self.known[other].minhash)
+            if other != article.id and signature.jaccard(stored) >= NEAR_DUPLICATE:
                 return other
         return None
 
@@ -237,6 +253,6 @@ def _minhash(article: articles_mod.Article) -> MinHash:
     """MinHash of the text's word 5-shingles, to find copies with small edits."""
     tokens = words(article.text)
     shingles = {" ".join(tokens[i:i + _SHINGLE]) for i in range(max(1, len(tokens) - _SHINGLE + 1))}
-    signature = MinHash(num_perm=_PERMUTATIONS)
+    signature = MinHash(num_perm=_PERMUTATIONS, scheme=_SCHEME)
     signature.update_batch([s.encode() for s in shingles])
     return signature
