@@ -100,7 +100,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         current = url
         for _ in range(self.policy.max_redirects + 1):
-            self._check_address(current)
+            check_address(current, self.policy.allow_private)
             if robots:
                 self._check_robots(current)
             answer = self._with_retries(current, headers)
@@ -124,24 +124,6 @@ class Fetcher:
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
-
-    def _check_address(self, url: str) -> None:
-        """Only http(s), and only public addresses unless private ones are allowed."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError(url, "refused", f"only http and https addresses are fetched, not {parts.scheme or '?'}:")
-        if self.policy.allow_private:
-            return
-        try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
-        except socket.gaierror as exc:
-            raise FetchError(url, "dns", f"host {parts.hostname} cannot be resolved ({exc.strerror})") from None
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0].split("%")[0])
-            if not address.is_global:
-                raise FetchError(url, "refused", f"host {parts.hostname} resolves to {address}, a loopback, private "
-                                                 "or link-local address; allow it with --allow-private "
-                                                 "(QA_ALLOW_PRIVATE_URLS=1 for the server)")
 
     def _check_robots(self, url: str) -> None:
         """Raise FetchError(kind="robots") when robots.txt forbids the URL; robots.txt is read once per host."""
@@ -244,6 +226,25 @@ class Fetcher:
         except requests.RequestException as exc:
             raise FetchError(url, "truncated", f"the page arrived incomplete ({_reason(exc)}); not used") from None
         return b"".join(chunks)
+
+
+def check_address(url: str, allow_private: bool = False) -> None:
+    """Only http(s), and only public addresses unless private ones are allowed; FetchError says why not."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(url, "refused", f"only http and https addresses are fetched, not {parts.scheme or '?'}:")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(url, "dns", f"host {parts.hostname} cannot be resolved ({exc})") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            raise FetchError(url, "refused", f"host {parts.hostname} resolves to {address}, a loopback, private "
+                                             "or link-local address; allow it with --allow-private "
+                                             "(QA_ALLOW_PRIVATE_URLS=1 for the server)")
 
 
 def _retry_after(value: str | None) -> float | None:

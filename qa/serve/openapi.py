@@ -143,6 +143,14 @@ _CHANGE = {"type": "object", "required": ["version", "counts"],
            "properties": {"added": {"type": "array", "items": {"type": "string"}}, "removed": {"type": "string"},
                           "version": {"type": "string"}, "counts": {"type": "object"}}}
 
+_SOURCE = {"type": "object", "required": ["id", "url", "added_at", "last_run", "last_report"],
+           "properties": {"id": {"type": "string"}, "url": {"type": "string"}, "added_at": {"type": "string"},
+                          "last_run": {"type": ["string", "null"]},
+                          "last_report": {"type": ["object", "null"],
+                                          "description": "the last scheduled crawl: version, totals, failures"}}}
+
+_SOURCE_ID = {"name": "source_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "object", "required": ["code", "message"],
                                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
@@ -199,6 +207,28 @@ def document() -> dict:
                     "parameters": [_ARTICLE_ID],
                     "responses": {"200": _json(_ref("Change"), "published as a new index version"),
                                   **_errors(401, 403, 404, 405, 429, 507)}}},
+            "/api/sources": {
+                "get": {
+                    "summary": "Registered web sources (operators only)",
+                    "security": [{"operator": []}],
+                    "responses": {"200": _json({"type": "array", "items": _ref("Source")}, "sources"),
+                                  **_errors(401, 403, 405, 429)}},
+                "post": {
+                    "summary": "Register a feed, sitemap or page, refreshed on the schedule (operators only)",
+                    "security": [{"operator": []}],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}}}},
+                    "responses": {"200": _json(_ref("Source"), "registered already"),
+                                  "201": _json(_ref("Source"), "registered"),
+                                  **_errors(400, 401, 403, 405, 413, 422, 429)}}},
+            "/api/sources/{source_id}": {
+                "delete": {
+                    "summary": "Stop refreshing a source; its articles stay (operators only)",
+                    "security": [{"operator": []}],
+                    "parameters": [_SOURCE_ID],
+                    "responses": {"200": _json({"type": "object", "required": ["removed"],
+                                                "properties": {"removed": {"type": "string"}}}, "removed"),
+                                  **_errors(401, 403, 404, 405, 429)}}},
             "/api/examples": {"get": {
                 "summary": "A few questions about the loaded corpus",
                 "responses": {"200": _json({"type": "array", "items": {
@@ -217,5 +247,6 @@ def document() -> dict:
                        "schemas": {
             "AskRequest": _ask_request(), "AskResponse": _ASK_RESPONSE, "Answer": _ANSWER, "Citation": _CITATION,
             "Passage": _PASSAGE, "ArticleSummary": _SUMMARY, "Article": _ARTICLE, "Health": _HEALTH,
-            "Error": _ERROR, "ArticleRecord": _RECORD, "Change": _CHANGE}},
+            "Error": _ERROR, "ArticleRecord": _RECORD, "Change": _CHANGE,
+            "Source": _SOURCE}},
     }
