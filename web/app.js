@@ -52,6 +52,7 @@
       by: 'Tác giả:',
       captions: 'Chú thích ảnh',
       originalSource: 'Xem bài gốc',
+      alsoPublishedAt: 'Cũng đăng tại',
       cleared: 'Đã bắt đầu cuộc trò chuyện mới.',
       locale: 'vi-VN',
     },
@@ -93,6 +94,7 @@
       by: 'By',
       captions: 'Photo captions',
       originalSource: 'Original article',
+      alsoPublishedAt: 'Also published at',
       cleared: 'Started a new conversation.',
       locale: 'en-GB',
     },
@@ -489,6 +491,8 @@
       'data-passage-id': passage.id, 'data-article-id': passage.article_id,
     }, head);
     if (date) node.append(el('p', { class: 'card-meta' }, el('time', { datetime: passage.date }, date)));
+    const origin = cardOrigin(passage);
+    if (origin) node.append(origin);
     if (passage.text) {
       const text = el('p', { class: 'card-text', lang: textLang(passage.text) });
       text.append(highlighted(passage.text, passage.highlights, short));
@@ -497,6 +501,21 @@
     node.append(el('a', { class: 'card-link', href, 'aria-label': `${t(lang, 'openArticle')}: ${title}` },
       t(lang, 'openArticle'), el('span', { 'aria-hidden': 'true' }, ' →')));
     return node;
+  }
+
+  function isWebUrl(url) {
+    return typeof url === 'string' && /^https?:\/\//i.test(url);
+  }
+
+  function siteName(source, url) {
+    return (typeof source === 'string' && source.trim() && !source.includes('/')) ? source : new URL(url).host;
+  }
+
+  // A web article's card names its site and links to the original page.
+  function cardOrigin(passage) {
+    if (!isWebUrl(passage.original_url)) return null;
+    return el('p', { class: 'card-origin' },
+      el('a', { href: passage.original_url, rel: 'noopener noreferrer' }, siteName(passage.source, passage.original_url)));
   }
 
   // ---------- copying ----------
@@ -647,6 +666,20 @@
     window.addEventListener('hashchange', () => renderArticle(data, lang));
   }
 
+  // The original page (with its site's name) and the other sites that carried the same story.
+  function renderOriginalSource(data, lang) {
+    const source = $('article-source');
+    source.hidden = !isWebUrl(data.url);
+    if (source.hidden) return;
+    const link = (url, label) => el('a', { href: url, rel: 'noopener noreferrer' }, label);
+    source.replaceChildren(link(data.url, `${t(lang, 'originalSource')} — ${siteName(data.source, data.url)}`));
+    const others = (Array.isArray(data.alternates) ? data.alternates : []).filter(isWebUrl);
+    if (others.length) {
+      source.append(el('br'), `${t(lang, 'alsoPublishedAt')}: `);
+      others.forEach((url, i) => source.append(i ? ', ' : '', link(url, new URL(url).host)));
+    }
+  }
+
   function passageIndexFromHash() {
     const m = /^#p(\d+)$/.exec(location.hash);
     return m ? Number(m[1]) : null;
@@ -662,11 +695,7 @@
     meta.lang = lang;
     if (data.date) meta.append(el('time', { datetime: data.date }, formatDate(data.date, lang)));
     if (data.author) meta.append(el('span', { class: 'author' }, `${t(lang, 'by')} `, el('span', { lang: textLang(data.author) }, data.author)));
-    const source = $('article-source');
-    source.hidden = !(typeof data.url === 'string' && /^https?:\/\//i.test(data.url));
-    if (!source.hidden) {
-      source.replaceChildren(el('a', { href: data.url, rel: 'noopener noreferrer', lang }, t(lang, 'originalSource')));
-    }
+    renderOriginalSource(data, lang);
     const index = passageIndexFromHash();
     const passage = (data.passages || []).find((p) => p.index === index);
     $('article-body').replaceChildren(...articleBlocks(data.text, passage));

@@ -277,6 +277,20 @@ def test_markup_in_articles_stays_text(page, shots):
     assert page.evaluate("window.__csp") == []
 
 
+def test_web_article_card_and_page_link_to_the_original(page):
+    open_chat(page)
+    turn = ask(page, "Cầu vượt sông ở Hồng Thịnh dài bao nhiêu mét?")
+    card = turn.locator('.card[data-article-id="web_test"]').first
+    origin = card.locator(".card-origin a")
+    expect(origin).to_have_text("bao-mau.example")
+    expect(origin).to_have_attribute("href", "https://bao-mau.example/tin/cau-vuot-song-hong-thinh.html")
+    expect(turn.locator('.card[data-article-id="001_c3d5175d572a1b4d"] .card-origin')).to_have_count(0)
+    page.goto("/articles/web_test")
+    link = page.locator("#article-source a")
+    expect(link).to_have_text("Xem bài gốc — bao-mau.example")
+    expect(link).to_have_attribute("href", "https://bao-mau.example/tin/cau-vuot-song-hong-thinh.html")
+
+
 def focused(page) -> dict:
     return page.evaluate("""() => { const e = document.activeElement;
         return {id: e.id, cls: e.className, tag: e.tagName, outline: getComputedStyle(e).outlineStyle}; }""")
