@@ -7,13 +7,17 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa import eval as eval_mod
 from qa.config import Config
 from qa.index import versions as index_mod
-from qa.ingest import articles as articles_mod, crawl as crawl_mod
+from qa.ingest import articles as articles_mod
 from qa.model.embedder import BACKENDS
 from qa.retrieve.hybrid import MODES
+
+if TYPE_CHECKING:
+    from qa.ingest.crawl import Report
 
 
 class UsageError(Exception):
@@ -128,6 +132,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"warning: {problem.message}", file=sys.stderr)
     if urls:
+        from qa.ingest import crawl as crawl_mod  # datasketch and trafilatura take a second to import
+
         return _print_crawl(crawl_mod.crawl(config, _embedder(config), urls, progress=True, direct=True, extra=found),
                             args.json)
     if not found:
@@ -139,21 +145,25 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl feeds, sitemaps or pages once, or every INTERVAL until stopped, publishing one version per run."""
+    from qa.ingest import crawl as crawl_mod
+
     config = _config(args)
     if args.max is not None and args.max < 1:
         raise UsageError("--max must be at least 1")
     every = crawl_mod.parse_interval(args.every) if args.every else None
     since = _date(args.since) if args.since else None
     embedder = _embedder(config)
-    while True:
-        status = _print_crawl(crawl_mod.crawl(config, embedder, args.urls, args.max, since, progress=not args.json),
-                              args.json)
-        if every is None:
-            return status
-        try:
+    status = 0
+    try:
+        while True:
+            report = crawl_mod.crawl(config, embedder, args.urls, args.max, since, progress=not args.json)
+            status = _print_crawl(report, args.json)
+            if every is None:
+                return status
             time.sleep(every)
-        except KeyboardInterrupt:
-            return status
+    except KeyboardInterrupt:
+        print("stopped; the last published version stays served", file=sys.stderr)
+        return status
 
 
 def _date(text: str) -> date:
@@ -164,7 +174,7 @@ def _date(text: str) -> date:
         raise UsageError(f"--since {text!r} is not a date like 2024-05-20") from None
 
 
-def _print_crawl(report: crawl_mod.Report, as_json: bool) -> int:
+def _print_crawl(report: Report, as_json: bool) -> int:
     """Each problem on stderr and the summary line (or the JSON report); 1 when no page could be read."""
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

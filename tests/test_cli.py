@@ -175,3 +175,27 @@ def test_add_takes_urls_and_files_in_one_version(tmp_path, news_site, runner):
 def test_crawl_bad_options(tmp_path, runner, option, message):
     code, _, err = runner("crawl", "https://example.invalid/feed", *option, "--index", tmp_path / "idx")
     assert code == 2 and message in err
+
+
+def test_crawl_every_keeps_refreshing_until_interrupted(tmp_path, news_site):
+    import signal
+
+    from news_site import generated_story, wait_until
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", QA_CRAWL_DELAY_MS="10")
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "crawl", news_site.url("/feed.atom"), "--every", "1s",
+                             "--allow-private", "--index", str(tmp_path / "idx")], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: news_site.hits("/feed.atom") >= 2, timeout=120)
+        news_site.stories.append(generated_story(77))
+        assert wait_until(lambda: news_site.hits("/news/story-77.html") >= 1, timeout=30)
+        assert wait_until(lambda: news_site.hits("/feed.atom") >= 4, timeout=30)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("crawl: 5 fetched") and any(line.startswith("crawl: 1 fetched, 5 unchanged")
+                                                           for line in lines)
+    assert "stopped; the last published version stays served" in err

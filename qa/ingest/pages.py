@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import trafilatura
 from lxml import html as lxml_html
 
 from qa.ingest.text import tidy
@@ -40,6 +39,8 @@ def read(markup: str | bytes, url: str | None = None) -> Page:
     `url` is where the page came from: relative canonical links are resolved against it, and it is
     the page's address when the page names none.
     """
+    import trafilatura  # about 0.8 s to import: only commands and workers that read a page pay for it
+
     tree = _parse(markup)
     if tree is None:
         return Page(title="", text="", url=_web_url(url))
@@ -81,7 +82,9 @@ def _web_url(url: str | None) -> str | None:
 def _parse(markup: str | bytes):
     """An lxml tree of the page, or None when there is nothing to parse."""
     if isinstance(markup, bytes):
-        markup = trafilatura.utils.decode_file(markup)
+        from trafilatura.utils import decode_file
+
+        markup = decode_file(markup)
     if not markup or not markup.strip():
         return None
     try:

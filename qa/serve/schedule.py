@@ -15,7 +15,6 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from qa.ingest import crawl as crawl_mod
 from qa.ingest.state import State
 
 log = logging.getLogger(__name__)
@@ -56,6 +55,8 @@ def _run(service) -> None:
 
 def refresh_due(service) -> dict | None:
     """Crawl the sources that are due, publish once, switch this worker; the run's summary (None if none due)."""
+    from qa.ingest import crawl as crawl_mod  # a second to import: not on the way to a worker being ready
+
     config = service.config
     state = State(config.index_dir)
     try:

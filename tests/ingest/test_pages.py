@@ -1,9 +1,9 @@
 """Tests for qa.ingest.pages: trafilatura's reading of news pages in realistic templates."""
+from news_site import article_page, generated_story, seed_stories, windows_1258
+
 from qa.ingest import pages
 from qa.ingest.articles import from_page
 from qa.ingest.text import tidy
-
-from news_site import article_page, generated_story, seed_stories, windows_1258
 
 
 def test_story_is_the_body_without_page_furniture():
