@@ -2,7 +2,8 @@
 
 Its articles are the seed articles plus generated ones, in a realistic page template (navigation,
 cookie banner, share buttons, related links, comments). Beside them it serves the faults a crawler
-meets: robots.txt disallowing /private/, a page that never answers, 404, 500 then 200, a redirect
+meets: robots.txt disallowing /private/, a page that never answers, 404, 500 then 200, 429 with
+Retry-After then 200, a redirect
 loop, a 20 MB page, a PDF, a windows-1258 page, an empty page and a feed with malformed XML. A
 second `NewsSite` (another port: another host to the crawler) can carry copies of stories.
 """
@@ -149,6 +150,7 @@ class NewsSite:
         self.requests: list[str] = []
         self.agents: list[str] = []
         self.flaky_calls = 0
+        self.busy_calls = 0
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -265,6 +267,12 @@ class NewsSite:
                 return _send(handler, 500, "text/plain", b"busy", {"Retry-After": "0"})
             return _send(handler, 200, "text/html; charset=utf-8",
                          article_page(generated_story(9001), self.name, None).encode())
+        if self.faults and path == "/busy.html":
+            self.busy_calls += 1
+            if self.busy_calls % 2 == 1:
+                return _send(handler, 429, "text/plain", b"slow down", {"Retry-After": "1"})
+            return _send(handler, 200, "text/html; charset=utf-8",
+                         article_page(generated_story(9002), self.name, None).encode())
         if self.faults and path in ("/loop-a", "/loop-b"):
             return _send(handler, 302, "text/plain", b"", {"Location": "/loop-b" if path == "/loop-a" else "/loop-a"})
         if self.faults and path == "/huge.html":

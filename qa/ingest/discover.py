@@ -73,7 +73,7 @@ def _read(fetcher: Fetcher, response: Response, found: Discovery, depth: int) ->
 
 def _looks_like_xml(response: Response) -> bool:
     """XML by its content type, or by how the body starts when the server says text/html or nothing useful."""
-    if "xml" in response.content_type or response.content_type in ("application/rss", "application/atom"):
+    if "xml" in response.content_type:
         return True
     head = response.content[:512].lstrip().lower()
     return head.startswith(b"<?xml") or head.startswith(b"<rss") or head.startswith(b"<feed")

@@ -111,16 +111,6 @@ class Fetcher:
             return self._response(current, answer)
         raise FetchError(url, "redirects", f"more than {self.policy.max_redirects} redirects (a redirect loop?)")
 
-    def allowed(self, url: str) -> bool:
-        """Whether robots.txt lets this project fetch the URL."""
-        try:
-            self._check_robots(url)
-        except FetchError as exc:
-            if exc.kind == "robots":
-                return False
-            raise
-        return True
-
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
@@ -171,6 +161,8 @@ class Fetcher:
                 if answer.status_code not in _RETRIED or attempt == self.policy.retries:
                     return answer
                 wait = _retry_after(answer.headers.get("Retry-After"))
+                if wait is not None and wait > self.policy.max_retry_after:
+                    return answer  # asked to come back much later: this run reports it instead of waiting
                 answer.close()
             time.sleep(min(self.policy.max_retry_after, self.policy.backoff * 2 ** attempt if wait is None else wait))
             attempt += 1

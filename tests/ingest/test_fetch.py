@@ -40,7 +40,7 @@ def test_page_with_validators_then_304(site, fetcher):
 def test_robots_txt_is_obeyed(site, fetcher):
     error = _error(fetcher, site.url("/private/secret.html"))
     assert error.kind == "robots" and "robots.txt" in str(error)
-    assert not fetcher.allowed(site.url("/private/secret.html")) and fetcher.allowed(site.url("/news/seed-1.html"))
+    assert fetcher.get(site.url("/news/seed-1.html")).status == 200
     assert "/private/secret.html" not in site.requests
 
 
@@ -61,6 +61,24 @@ def test_404_is_not_retried(site, fetcher):
 def test_500_then_200_is_retried(site, fetcher):
     answer = fetcher.get(site.url("/flaky.html"))
     assert answer.status == 200 and site.flaky_calls == 2
+
+
+def test_429_waits_as_long_as_retry_after_says(site, fetcher):
+    started = time.monotonic()
+    answer = fetcher.get(site.url("/busy.html"))
+    assert answer.status == 200 and site.hits("/busy.html") == 2
+    assert time.monotonic() - started >= 1.0  # Retry-After: 1, although the backoff alone would be 0.01 s
+
+
+def test_retry_after_beyond_the_limit_is_reported_at_once(site):
+    impatient = Fetcher(Policy(delay=0, connect_timeout=1, read_timeout=1, max_retry_after=0.5, allow_private=True))
+    try:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="HTTP 429"):
+            impatient.get(site.url("/busy.html?again"))
+        assert time.monotonic() - started < 1.0
+    finally:
+        impatient.close()
 
 
 def test_redirect_loop_stops_at_the_limit(site, fetcher):
