@@ -151,7 +151,7 @@ class _Run:
 
     def __init__(self, config: Config, state: State, report: Report):
         self.config, self.state, self.report = config, state, report
-        live = index_mod.current_ids(config)
+        self.live = live = index_mod.current_ids(config)
         self.seen = {u: p for u, p in state.pages().items() if p.article_id in live}
         self.known = {k.id: k for k in state.known_articles() if k.id in live}
         self.by_hash = {k.content_hash: k.id for k in self.known.values()}
@@ -230,14 +230,18 @@ class _Run:
         return None
 
     def publish(self, embedder) -> None:
-        """One index version with the new and changed articles (and originals with new alternates), then the state."""
-        earlier = [i for i in self.alternates if i not in self.added]
-        for article in index_mod.current_articles(self.config, earlier):
-            self.added[article.id] = article
-        for original, urls in self.alternates.items():
-            if original in self.added:
-                article = self.added[original]
-                article.alternates = [u for u in dict.fromkeys([*article.alternates, *urls]) if u != article.url]
+        """One index version with the new and changed articles (and originals with new alternates), then the state.
+
+        An article fetched again keeps the alternate sources found for it before."""
+        stored = {a.id: a for a in index_mod.current_articles(
+            self.config, [i for i in {*self.alternates, *self.added} if i in self.live])}
+        for original in self.alternates:
+            if original not in self.added and original in stored:
+                self.added[original] = stored[original]
+        for article in self.added.values():
+            kept = stored[article.id].alternates if article.id in stored else []
+            urls = dict.fromkeys([*article.alternates, *kept, *self.alternates.get(article.id, [])])
+            article.alternates = [u for u in urls if u != article.url]
         if self.added:
             manifest = index_mod.update(self.config, embedder, add=list(self.added.values()), replace=True)
             self.report.version, self.report.counts = manifest["version"], manifest["counts"]

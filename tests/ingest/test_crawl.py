@@ -100,6 +100,14 @@ def test_same_story_on_a_second_site_is_indexed_once_with_alternates(web_config,
             second.url("/news/sau-nay.html")]
         assert len(index.store.ids()) == 5
 
+        first.stories[0] = replace(first.stories[0], paragraphs=first.stories[0].paragraphs + [
+            "Bài viết được cập nhật với kết luận của hội nghị và danh sách các đại biểu tham dự."])
+        updated = crawl(web_config, embedder, [first.url("/feed.rss")], fetch_policy=FAST)
+        assert _by_status(updated, "fetched") == [first.url("/news/seed-0.html")]
+        article = index_mod.load(web_config, embedder).store.article(article_id(first.url("/news/seed-0.html")))
+        assert article.text.endswith("danh sách các đại biểu tham dự.")
+        assert article.alternates == [second.url("/news/ban-sao.html")]
+
 
 def test_malformed_feed_is_reported_and_nothing_is_published(web_config, embedder):
     with NewsSite() as site:
