@@ -98,14 +98,17 @@ def crawl(config: Config, embedder, sources: list[str], max_pages: int | None = 
         run.added.update({a.id: a for a in extra})
         targets = _targets(fetcher, run, sources, since, direct)
         targets = _ordered(targets, run.seen, max_pages)
-        with ThreadPoolExecutor(fetcher.policy.concurrency) as pool, \
-                tqdm(total=len(targets), unit="page", desc="crawling", disable=not progress,
-                     dynamic_ncols=True) as bar:
-            futures = [(url, pool.submit(_fetch, fetcher, url, run.seen.get(url), pre)) for url, pre in targets]
-            for url, future in futures:
-                run.handle(url, future.result())
-                bar.update()
-                bar.set_postfix(run.report.totals(), refresh=False)
+        pool = ThreadPoolExecutor(fetcher.policy.concurrency)
+        try:
+            with tqdm(total=len(targets), unit="page", desc="crawling", disable=not progress,
+                      dynamic_ncols=True) as bar:
+                futures = [(url, pool.submit(_fetch, fetcher, url, run.seen.get(url), pre)) for url, pre in targets]
+                for url, future in futures:
+                    run.handle(url, future.result())
+                    bar.update()
+                    bar.set_postfix(run.report.totals(), refresh=False)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # an interrupted run does not fetch the rest first
         run.publish(embedder)
         return run.report
     finally:
