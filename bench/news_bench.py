@@ -163,6 +163,7 @@ def run(name: str, args: argparse.Namespace, embedder: Embedder | None) -> Embed
     passage_ranks, article_ranks, times = [], [], []
     for q in questions:
         found, took = service.timed_search(q.text, K)
+        found = found["passages"]
         passage_ranks.append(passage_rank(found, q))
         article_ranks.append(eval_mod.gold_rank(found, q))
         times.append(took)

@@ -92,7 +92,7 @@ def qa_search(job: dict) -> dict:
     ids, took = [], []
     for question in job["questions"]:
         found, ms = service.timed_search(question, K, "hybrid")
-        ids.append([hit["article_id"] for hit in found])
+        ids.append([hit["article_id"] for hit in found["passages"]])
         took.append(ms)
     return {"ids": ids, "took_ms": took}
 

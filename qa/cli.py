@@ -14,6 +14,8 @@ from qa.config import Config
 from qa.index import versions as index_mod
 from qa.ingest import articles as articles_mod
 from qa.model.embedder import BACKENDS
+from qa.retrieve import filters as filters_mod
+from qa.retrieve.filters import SORTS, Filters
 from qa.retrieve.hybrid import MODES
 
 if TYPE_CHECKING:
@@ -64,12 +66,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError("the question is empty")
     from qa.service import Service
 
+    within = _filters(args)
     service = Service(_config(args))
     if args.mode:
-        found, took = service.timed_search(question, args.k, args.mode)
-        result = {"question": question, "found": None, "answer": None, "passages": found, "took_ms": round(took, 1)}
+        found, took = service.timed_search(question, args.k, args.mode, within, not args.no_question_time)
+        result = {"question": question, "found": None, "answer": None, **found, "took_ms": round(took, 1)}
     else:
-        result = service.ask(question, args.k)
+        result = service.ask(question, args.k, filters=within, question_time=not args.no_question_time)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
@@ -82,6 +85,36 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for hit in result["passages"]:
         print(f"{hit['rank']}. [{hit['score']:.3f}] {hit['article_id']} — {hit['title']}")
         print(f"   {' '.join(hit['text'].split())[:300]}")
+    _print_scope(result)
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    """The filter options, checked as the API checks its `filters` object."""
+    return filters_mod.parse({"date_from": args.date_from, "date_to": args.date_to, "sources": args.sources,
+                              "articles": args.articles, "language": args.language})
+
+
+def _print_scope(result: dict) -> None:
+    """Say which time the question was taken to name, and what a date filter left out."""
+    named = result.get("time")
+    if named:
+        span = f"{named['from']} to {named['to']}" if named["from"] else ""
+        print(f"time: {named['text']!r} → {' '.join(filter(None, [span, 'newest first' if named['recency'] else '']))}")
+    if result.get("excluded_undated"):
+        print(f"note: {result['excluded_undated']} articles without a date were left out by the date filter")
+
+
+def cmd_articles(args: argparse.Namespace) -> int:
+    """List the articles (filtered, searched by title, sorted) as GET /api/articles does."""
+    from qa.service import Service
+
+    found = Service(_config(args)).articles(_filters(args), args.q or "", args.sort)
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 0
+    for a in found:
+        print(f"{a['date'] or '—':<25} {a['id']}  {a['title']}")
     return 0
 
 
@@ -102,7 +135,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     results = [service.ask(q.text, 10) if args.mode == "hybrid" else None for q in questions]
     ranks, times = [], []
     for q, result in zip(questions, results):
-        found, took = (result["passages"], result["took_ms"]) if result else service.timed_search(q.text, 10, args.mode)
+        if result is None:
+            scoped, took = service.timed_search(q.text, 10, args.mode)
+            found = scoped["passages"]
+        else:
+            found, took = result["passages"], result["took_ms"]
         ranks.append(eval_mod.gold_rank(found, q))
         times.append(took)
     metrics = {"benchmark": bench.name, "mode": args.mode, **eval_mod.retrieval_metrics(ranks, times)}
@@ -211,6 +248,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def filter_options(p: argparse.ArgumentParser) -> None:
+    """The options that narrow what is searched (the API's `filters`)."""
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="only articles dated on or after (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="only articles dated on or before (YYYY-MM-DD)")
+    p.add_argument("--source", dest="sources", action="append", metavar="SITE", help="only this site (repeatable)")
+    p.add_argument("--article", dest="articles", action="append", metavar="ID", help="only this article (repeatable)")
+    p.add_argument("--language", help="only articles in this language (vi, en, …)")
+
+
 def parser() -> argparse.ArgumentParser:
     """All commands and their options (README lists the same)."""
     top = argparse.ArgumentParser(prog="python -m qa", description="Question answering over news articles.")
@@ -233,6 +279,14 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument("--mode", choices=MODES, help="passages of one retrieval mode only, without an answer")
+    filter_options(a)
+    a.add_argument("--no-question-time", action="store_true",
+                   help="ignore a time the question names (\"năm 2023\", \"latest\")")
+    li = command("articles", cmd_articles, "list the articles, filtered and sorted")
+    filter_options(li)
+    li.add_argument("--q", help="words of the title")
+    li.add_argument("--sort", choices=SORTS, default="id", help="order (default id)")
+    li.add_argument("--json", action="store_true", help="print JSON")
     d = command("add", cmd_add, "add or replace articles from files (any supported format) or web pages (http:// "
                                 "or https:// URLs), re-embedding only those")
     d.add_argument("files", nargs="+", metavar="FILE_OR_URL")

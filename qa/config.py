@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 
 from qa.model.embedder import BUNDLED, default_cache_dir
@@ -38,6 +39,7 @@ class Config:
     admin_token: str = ""
     max_upload_bytes: int = 8 * 1024 * 1024
     rate_limit: str = "600 per minute"
+    today: str = ""
     allow_private_urls: bool = False
     crawl_every: int = 3600
     crawl_delay_ms: int = 1000
@@ -75,7 +77,9 @@ def _parse(name: str, raw: str, kind: str):
             return int(raw)
         if kind == "Path":
             return Path(raw).expanduser()
+        if name == "today" and raw:
+            date.fromisoformat(raw)
         return raw
     except ValueError:
-        expected = "whole number ≥ 0" if kind == "int" else kind
+        expected = {"int": "whole number ≥ 0", "str": "ISO date such as 2026-12-02"}.get(kind, kind)
         raise ValueError(f"QA_{name.upper()}={raw!r} is not a valid {expected}") from None

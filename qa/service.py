@@ -17,7 +17,9 @@ from qa.index import versions as index_mod
 from qa.ingest import language as lang, segment
 from qa.ingest.text import has_diacritics
 from qa.model.embedder import Embedder
-from qa.retrieve import accents, followup, hybrid
+from qa.retrieve import accents, filters as filters_mod, followup, hybrid, times
+from qa.retrieve.filters import Filters
+from qa.retrieve.scope import Scope, scope, today
 
 log = logging.getLogger(__name__)
 RESPELL_PASSAGES = 10
@@ -68,12 +70,16 @@ class Service:
             return True
 
     def search(self, question: str, k: int = 5, mode: str | None = None, vector=None,
-               index: index_mod.Index | None = None, lexical=None) -> list[dict]:
+               index: index_mod.Index | None = None, lexical=None, within: Scope | None = None) -> list[dict]:
         """Ranked passages with their article, score and the rank each method gave them."""
         index = index or self.index
+        within = within or Scope()
+        if within.empty:
+            return []
         if vector is None:
             vector, lexical = self.query(index, question, lang.detect(question))
-        hits = hybrid.search(index, vector, question, k, mode or self.config.mode, self.config.candidates, lexical)
+        hits = hybrid.search(index, vector, question, k, mode or self.config.mode, self.config.candidates, lexical,
+                             within.allowed, within.preference)
         rows = index.store.passages([h.row for h in hits])
         return [_passage(rank, hit, row) for rank, (hit, row) in enumerate(zip(hits, rows), 1)]
 
@@ -91,48 +97,61 @@ class Service:
             question = accents.restore(question, [p["text"] for p in index.store.passages(rows)])
         return self.embedder.encode_queries([question])[0], scores
 
-    def timed_search(self, question: str, k: int = 5, mode: str | None = None) -> tuple[list[dict], float]:
-        """Search and its wall time in milliseconds (no answer is picked, so no highlights)."""
+    def timed_search(self, question: str, k: int = 5, mode: str | None = None, filters: Filters = Filters(),
+                     question_time: bool = True) -> tuple[dict, float]:
+        """Passages (no answer is picked, so no highlights), what scoped them, and the wall time in milliseconds."""
         started = time.perf_counter()
-        found = [{**_public(p), "highlights": []} for p in self.search(question, k, mode)]
-        return found, (time.perf_counter() - started) * 1000
+        index = self.index
+        within = self.scope(index, question, filters, question_time)
+        found = [{**_public(p), "highlights": []} for p in self.search(question, k, mode, index=index, within=within)]
+        return {"passages": found, **_scoped(filters, within)}, (time.perf_counter() - started) * 1000
 
-    def ask(self, question: str, top_k: int = 5, history: list[dict] = ()) -> dict:
+    def scope(self, index: index_mod.Index, question: str, filters: Filters, question_time: bool) -> Scope:
+        """The rows the filters allow and the time the question names (unless told to ignore it)."""
+        named = times.understand(question, today(self.config.today)) if question_time else None
+        return scope(index, filters, named)
+
+    def ask(self, question: str, top_k: int = 5, history: list[dict] = (), filters: Filters = Filters(),
+            question_time: bool = True) -> dict:
         """The API's answer: language, resolved question, cited answer (or found=false) and passages.
 
-        Answers are cached per index version (a new version starts a new cache), so a question
-        asked again costs a copy, not a model run.
+        Answers are cached per index version (a new version starts a new cache) and per day, so a
+        question asked again costs a copy, not a model run.
         """
         started = time.perf_counter()
         turns = tuple((t["role"], t["content"]) for t in history)
-        result = copy.deepcopy(self._answer(self.index, question, top_k, turns))
+        result = copy.deepcopy(self._answer(self.index, question, top_k, turns, filters, question_time,
+                                            today(self.config.today)))
         result["cached"] = result.pop("computed_at") < started
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return result
 
     @functools.lru_cache(maxsize=4096)
-    def _answer(self, index: index_mod.Index, question: str, top_k: int, history: tuple) -> dict:
-        """The answer as computed from one index version."""
+    def _answer(self, index: index_mod.Index, question: str, top_k: int, history: tuple, filters: Filters,
+                question_time: bool, day) -> dict:
+        """The answer as computed from one index version (on one day, which relative times depend on)."""
         language = lang.detect(question)
         resolved = followup.resolve(question, [{"role": r, "content": c} for r, c in history])
+        within = self.scope(index, resolved, filters, question_time)
         vector, lexical = self.query(index, resolved, language)
-        passages = self.search(resolved, top_k, vector=vector, index=index, lexical=lexical)
+        passages = self.search(resolved, top_k, vector=vector, index=index, lexical=lexical, within=within)
         cross = bool(passages) and passages[0]["language"] != language
-        ranked = sentences.score(index, resolved, vector, sentences.candidates(index, passages), passages, cross)
-        evidence = _evidence(index, question, resolved, language, ranked, passages)
+        plain = within.matched_words_removed(resolved, [p["row"] for p in passages])
+        ranked = sentences.score(index, plain, vector, sentences.candidates(index, passages), passages, cross)
+        evidence = _evidence(index, question, plain, language, ranked, passages)
         asked = metadata.field(question)
         if asked is not None:
             answer = _from_metadata(index, asked, passages, language) if passages and not evidence.missing else None
             chosen = []
         else:
             chosen = sentences.choose(ranked) if relevance.found(evidence) else []
-            answer = sentences.compose(chosen, passages, ranked[0], resolved) if chosen else None
+            answer = sentences.compose(chosen, passages, ranked[0], plain) if chosen else None
         for p in passages:
             p["highlights"] = sentences.highlights(chosen, p)
         return {"question": question, "resolved_question": resolved, "language": language,
                 "found": answer is not None, "answer": answer,
                 "evidence": evidence.to_dict(), "passages": [_public(p) for p in passages],
-                "index_version": index.version, "computed_at": time.perf_counter()}
+                **_scoped(filters, within), "index_version": index.version, "computed_at": time.perf_counter()}
 
     def article(self, article_id: str) -> dict | None:
         """A whole article with its metadata and its passages (offsets into its text)."""
@@ -144,9 +163,11 @@ class Service:
                     for p in store.article_passages(article_id)]
         return {**vars(found), "passages": passages}
 
-    def articles(self) -> list[dict]:
-        """Id, title, date, author and passage count of every article."""
-        return self.index.store.summaries()
+    def articles(self, filters: Filters = Filters(), words: str = "", sort: str = "id") -> list[dict]:
+        """Id, title, date, author and passage count of the articles that pass the filters and hold the words."""
+        index = self.index
+        keep = filters_mod.catalogue(index).article_mask(filters)[0] if filters else None
+        return filters_mod.listed(index.store.summaries(), keep, words, sort)
 
     def examples(self, count: int = 4) -> list[dict]:
         """Questions about a few articles of the corpus, for an empty chat to offer."""
@@ -193,6 +214,12 @@ def _from_metadata(index: index_mod.Index, field: str, passages: list[dict], lan
             "short": value, "short_source": {"passage_id": None, "article_id": top["article_id"], "field": field}}
 
 
+def _scoped(filters: Filters, within: Scope) -> dict:
+    """What narrowed or steered the search, as the API reports it."""
+    return {"filters": filters.to_dict(), "excluded_undated": within.undated,
+            "time": within.time.to_dict() if within.time else None}
+
+
 def _example_question(title: str, language: str | None) -> str:
     """A question whose answer is the article with this title."""
     title = title.rstrip(" .!?:;")
@@ -209,8 +236,9 @@ def _public(passage: dict) -> dict:
 def _passage(rank: int, hit: hybrid.Hit, row: dict) -> dict:
     """One result as the CLI and API show it."""
     return {"rank": rank, "id": row["id"], "article_id": row["article_id"], "index": row["index"],
-            "title": row["title"], "source": row["source"], "original_url": row["original_url"],
-            "date": row["date"], "text": row["text"], "start": row["start"], "end": row["end"],
+            "title": row["title"], "date": row["date"], "site": filters_mod.host(row["original_url"]),
+            "source": row["source"], "original_url": row["original_url"], "text": row["text"], "start": row["start"],
+            "end": row["end"],
             "score": round(hit.score, 6), "dense_score": round(hit.dense_score, 6),
             "lexical_score": round(hit.lexical_score, 6), "dense_rank": hit.dense_rank,
             "lexical_rank": hit.lexical_rank, "row": row["row"], "sentences": row["sentences"],

@@ -64,6 +64,29 @@ def app(seed_config, service):
     return create_app(seed_config, service)
 
 
+TIME_NEWS = ROOT / "tests" / "data" / "time_news"
+
+
+@pytest.fixture(scope="session")
+def time_config(tmp_path_factory, base_config, embedder) -> Config:
+    """An index of the seeds plus tests/data/time_news: the same kinds of event, dated across years."""
+    from qa.index import versions
+    from qa.ingest.articles import load_folder
+
+    config = replace(base_config, index_dir=tmp_path_factory.mktemp("time-index"), today="2025-06-15")
+    versions.build(config, [a for folder in (SEEDS, TIME_NEWS) for a in load_folder(folder)[0]], embedder,
+                   progress=False)
+    return config
+
+
+@pytest.fixture(scope="session")
+def time_service(time_config, embedder):
+    """The service over the dated corpus, on 2025-06-15."""
+    from qa.service import Service
+
+    return Service(time_config, embedder)
+
+
 @pytest.fixture
 def client(app):
     """Flask test client."""
@@ -127,7 +150,7 @@ XSS_ARTICLE = ("<script>alert(1)</script> Bài kiểm tra <img src=x onerror=ale
                "trước ngày 30-6.\n")
 
 
-WEB_ARTICLE = {"id": "web_test", "title": "Cầu vượt sông Hồng Thịnh khánh thành",
+WEB_ARTICLE = {"id": "web_test", "title": "Khánh thành cầu vượt sông Hồng Thịnh", "date": "2018-04-09",
                "url": "https://bao-mau.example/tin/cau-vuot-song-hong-thinh.html",
                "text": "Sáng 9-4, tỉnh Hồng Thịnh khánh thành cầu vượt sông dài 1.240 mét, nối hai huyện "
                        "Đông Thịnh và Tây Thịnh sau 26 tháng thi công.\n\nCây cầu có tổng vốn đầu tư 870 tỷ đồng."}

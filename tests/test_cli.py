@@ -199,3 +199,22 @@ def test_crawl_every_keeps_refreshing_until_interrupted(tmp_path, news_site):
     assert lines[0].startswith("crawl: 5 fetched") and any(line.startswith("crawl: 1 fetched, 5 unchanged")
                                                            for line in lines)
     assert "stopped; the last published version stays served" in err
+
+
+def test_ask_takes_filters_and_says_what_they_left_out(seed_config, runner):
+    code, out, _ = runner("ask", "Ai chủ trì hội nghị?", "--from", "2020-01-01", "--index", seed_config.index_dir)
+    assert code == 0 and "001_c3d5175d572a1b4d" in out and "002_8c712d888035ba10" not in out
+    assert "3 articles without a date were left out" in out
+    code, out, _ = runner("ask", "Hội nghị tháng 11/2019 có bao nhiêu điểm cầu?", "--index", seed_config.index_dir)
+    assert code == 0 and out.splitlines()[0] == "answer: 16 điểm cầu"
+    assert "time: 'tháng 11/2019' → 2019-11-01 to 2019-11-30" in out
+    code, _, err = runner("ask", "Ai chủ trì?", "--to", "2019-02-30", "--index", seed_config.index_dir)
+    assert code == 2 and "date_to" in err and "not an ISO date" in err
+
+
+def test_articles_lists_filtered_and_sorted(seed_config, runner):
+    code, out, _ = runner("articles", "--sort", "date", "--index", seed_config.index_dir)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 5 and lines[0].startswith("2022-01-26") and "001_c3d5175d572a1b4d" in lines[0]
+    code, out, _ = runner("articles", "--q", "truc tuyen", "--json", "--index", seed_config.index_dir)
+    assert code == 0 and [a["id"] for a in json.loads(out)] == ["002_8c712d888035ba10"]

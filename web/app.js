@@ -54,6 +54,27 @@
       originalSource: 'Xem bài gốc',
       alsoPublishedAt: 'Cũng đăng tại',
       cleared: 'Đã bắt đầu cuộc trò chuyện mới.',
+      articles: 'Bài viết',
+      filtersLegend: 'Giới hạn tìm kiếm',
+      dateFrom: 'Từ ngày',
+      dateTo: 'Đến ngày',
+      source: 'Nguồn',
+      allSources: 'Mọi nguồn',
+      chipFrom: (d) => `Từ ${d}`,
+      chipTo: (d) => `Đến ${d}`,
+      removeFilter: (label) => `Bỏ bộ lọc: ${label}`,
+      timeChip: (text) => `Thời gian: ${text}`,
+      newestFirst: 'mới nhất trước',
+      removeTime: (text) => `Bỏ “${text}” và hỏi lại`,
+      excludedUndated: (n) => `${n} bài không ghi ngày đã bị bộ lọc ngày loại ra.`,
+      titleSearch: 'Tìm trong tiêu đề',
+      sortBy: 'Sắp xếp',
+      sortDate: 'Mới nhất',
+      sortTitle: 'Theo tiêu đề',
+      listEmpty: 'Không có bài viết nào.',
+      listCount: (n) => `${n} bài viết`,
+      loadingList: 'Đang tải danh sách…',
+      listError: 'Không tải được danh sách bài viết.',
       locale: 'vi-VN',
     },
     en: {
@@ -96,12 +117,34 @@
       originalSource: 'Original article',
       alsoPublishedAt: 'Also published at',
       cleared: 'Started a new conversation.',
+      articles: 'Articles',
+      filtersLegend: 'Limit the search',
+      dateFrom: 'From',
+      dateTo: 'To',
+      source: 'Source',
+      allSources: 'All sources',
+      chipFrom: (d) => `From ${d}`,
+      chipTo: (d) => `To ${d}`,
+      removeFilter: (label) => `Remove filter: ${label}`,
+      timeChip: (text) => `Time: ${text}`,
+      newestFirst: 'newest first',
+      removeTime: (text) => `Ignore “${text}” and ask again`,
+      excludedUndated: (n) => `${n} undated articles were left out by the date filter.`,
+      titleSearch: 'Search the titles',
+      sortBy: 'Sort',
+      sortDate: 'Newest first',
+      sortTitle: 'By title',
+      listEmpty: 'No articles.',
+      listCount: (n) => `${n} articles`,
+      loadingList: 'Loading the list…',
+      listError: 'The list of articles could not be loaded.',
       locale: 'en-GB',
     },
   };
 
   const $ = (id) => document.getElementById(id);
-  const state = { uiLang: browserLang(), turns: [], busy: false, controller: null, examples: null };
+  const state = { uiLang: browserLang(), turns: [], busy: false, controller: null, examples: null,
+    filters: { date_from: '', date_to: '', source: '' } };
 
   // ---------- small helpers ----------
 
@@ -210,7 +253,7 @@
   // ---------- storage: the thread's data, re-rendered on load ----------
 
   function save() {
-    const data = { v: 1, uiLang: state.uiLang, turns: state.turns.map(({ id, question, lang, status, response, error }) => ({ id, question, lang, status, response, error })) };
+    const data = { v: 1, uiLang: state.uiLang, filters: state.filters, turns: state.turns.map(({ id, question, lang, status, response, error, filters, questionTime }) => ({ id, question, lang, status, response, error, filters, questionTime })) };
     for (let drop = 0; drop <= data.turns.length; drop += 1) {
       try {
         sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ ...data, turns: data.turns.slice(drop) }));
@@ -230,6 +273,11 @@
     }
     if (!data || data.v !== 1 || !Array.isArray(data.turns)) return;
     if (STRINGS[data.uiLang]) state.uiLang = data.uiLang;
+    if (data.filters && typeof data.filters === 'object') {
+      for (const key of Object.keys(state.filters)) {
+        if (typeof data.filters[key] === 'string') state.filters[key] = data.filters[key];
+      }
+    }
     state.turns = data.turns
       .filter((turn) => turn && typeof turn.question === 'string' && typeof turn.id === 'string')
       .map((turn) => (turn.status === 'done' && turn.response && Array.isArray(turn.response.passages)
@@ -295,7 +343,7 @@
   async function ask(question, retryTurn = null) {
     question = (question || '').trim();
     if (state.busy || !question) return;
-    const turn = retryTurn || { id: newId(), question, lang: state.uiLang };
+    const turn = retryTurn || { id: newId(), question, lang: state.uiLang, filters: filtersBody(), questionTime: true };
     Object.assign(turn, { status: 'pending', response: null, error: null });
     if (!retryTurn) state.turns.push(turn);
     setBusy(true);
@@ -303,7 +351,9 @@
     save();
     announce(t(turn.lang, 'searching'));
     try {
-      const response = await postAsk({ question, top_k: TOP_K, history: historyBefore(turn) });
+      const body = { question, top_k: TOP_K, history: historyBefore(turn), question_time: turn.questionTime !== false };
+      if (turn.filters) body.filters = turn.filters;
+      const response = await postAsk(body);
       Object.assign(turn, { status: 'done', response });
       if (STRINGS[response.language]) state.uiLang = turn.lang = response.language;
     } catch (error) {
@@ -325,7 +375,7 @@
     $('question').disabled = busy;
     $('send').disabled = busy;
     $('thread').setAttribute('aria-busy', String(busy));
-    for (const button of document.querySelectorAll('.retry, .example')) button.disabled = busy;
+    for (const button of document.querySelectorAll('.retry, .example, .chip-remove')) button.disabled = busy;
   }
 
   function newConversation() {
@@ -386,6 +436,8 @@
   function renderReply(turn, lang) {
     const r = turn.response;
     const reply = el('div', { class: 'reply' });
+    const scope = scopeNotes(turn, r, lang);
+    if (scope) reply.append(scope);
     const passages = uniqueBy(r.passages || [], (p) => p.id);
     if (!(r.found && r.answer)) {
       reply.append(el('p', { class: 'not-found' }, t(lang, 'notFound')));
@@ -414,6 +466,25 @@
       reply.append(details);
     }
     return reply;
+  }
+
+  // The time understood from the question (a chip that asks again without it) and what a date filter left out.
+  function scopeNotes(turn, r, lang) {
+    const notes = [];
+    if (r.time && r.time.from_question) {
+      const text = r.time.text || [r.time.from, r.time.to].filter(Boolean).join(' – ');
+      const label = r.time.recency && !r.time.from ? `${text} (${t(lang, 'newestFirst')})` : text;
+      const remove = el('button', { type: 'button', class: 'chip-remove', 'aria-label': t(lang, 'removeTime', text), title: t(lang, 'removeTime', text) }, '×');
+      remove.disabled = state.busy;
+      remove.addEventListener('click', () => {
+        turn.questionTime = false;
+        ask(turn.question, turn);
+      });
+      notes.push(el('ul', { class: 'chips reply-chips' },
+        el('li', { class: 'chip time-chip' }, el('span', {}, t(lang, 'timeChip', label)), remove)));
+    }
+    if (r.excluded_undated > 0) notes.push(el('p', { class: 'scope-note' }, t(lang, 'excludedUndated', r.excluded_undated)));
+    return notes.length ? el('div', { class: 'scope' }, ...notes) : null;
   }
 
   function uniqueBy(items, key) {
@@ -490,8 +561,11 @@
       class: `card ${kind}`, id, tabindex: '-1',
       'data-passage-id': passage.id, 'data-article-id': passage.article_id,
     }, head);
-    if (date) node.append(el('p', { class: 'card-meta' }, el('time', { datetime: passage.date }, date)));
-    const origin = cardOrigin(passage);
+    if (date || passage.site) {
+      node.append(el('p', { class: 'card-meta' }, date ? el('time', { datetime: passage.date }, date) : null,
+        date && passage.site ? ' · ' : null, passage.site ? el('span', { class: 'site' }, passage.site) : null));
+    }
+    const origin = cardOrigin(passage, lang);
     if (origin) node.append(origin);
     if (passage.text) {
       const text = el('p', { class: 'card-text', lang: textLang(passage.text) });
@@ -511,11 +585,11 @@
     return (typeof source === 'string' && source.trim() && !source.includes('/')) ? source : new URL(url).host;
   }
 
-  // A web article's card names its site and links to the original page.
-  function cardOrigin(passage) {
+  // A web article's card links to the original page (its site is named in the card's meta line).
+  function cardOrigin(passage, lang) {
     if (!isWebUrl(passage.original_url)) return null;
     return el('p', { class: 'card-origin' },
-      el('a', { href: passage.original_url, rel: 'noopener noreferrer' }, siteName(passage.source, passage.original_url)));
+      el('a', { href: passage.original_url, rel: 'noopener noreferrer', lang }, t(lang, 'originalSource')));
   }
 
   // ---------- copying ----------
@@ -595,10 +669,88 @@
     area.style.height = `${Math.min(area.scrollHeight, 200)}px`;
   }
 
+  // ---------- filters ----------
+
+  const FILTER_INPUTS = { date_from: 'filter-from', date_to: 'filter-to', source: 'filter-source' };
+
+  // The composer's filters as the API takes them, or null when none is set.
+  function filtersBody() {
+    const f = state.filters;
+    const body = {};
+    if (f.date_from) body.date_from = f.date_from;
+    if (f.date_to) body.date_to = f.date_to;
+    if (f.source) body.sources = [f.source];
+    return Object.keys(body).length ? body : null;
+  }
+
+  function chip(label, removeLabel, onRemove) {
+    const remove = el('button', { type: 'button', class: 'chip-remove', 'aria-label': removeLabel, title: removeLabel }, '×');
+    remove.addEventListener('click', onRemove);
+    return el('li', { class: 'chip' }, el('span', {}, label), remove);
+  }
+
+  // One removable chip per active filter, under the inputs.
+  function renderChips() {
+    const lang = state.uiLang;
+    const f = state.filters;
+    const labels = {
+      date_from: f.date_from && t(lang, 'chipFrom', formatDate(f.date_from, lang)),
+      date_to: f.date_to && t(lang, 'chipTo', formatDate(f.date_to, lang)),
+      source: f.source,
+    };
+    $('chips').replaceChildren(...Object.entries(labels).filter(([, label]) => label).map(([key, label]) =>
+      chip(label, t(lang, 'removeFilter', label), () => { setFilter(key, ''); $('question').focus(); })));
+    $('filter-to').min = f.date_from || '';
+    $('filter-from').max = f.date_to || '';
+  }
+
+  function setFilter(key, value) {
+    state.filters[key] = value;
+    $(FILTER_INPUTS[key]).value = value;
+    save();
+    renderChips();
+  }
+
+  function hostOf(url) {
+    try {
+      return /^https?:/i.test(url || '') ? new URL(url).hostname.replace(/^www\./, '') : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  // The source filter appears once the corpus holds articles from several sites.
+  async function loadSources() {
+    let list;
+    try {
+      const response = await fetch('/api/articles', { headers: { Accept: 'application/json' } });
+      list = await response.json();
+    } catch (err) {
+      return;
+    }
+    const hosts = [...new Set((Array.isArray(list) ? list : []).map((a) => hostOf(a.url)).filter(Boolean))].sort();
+    if (hosts.length < 2) return;
+    const select = $('filter-source');
+    select.append(...hosts.map((h) => el('option', { value: h }, h)));
+    select.value = state.filters.source;
+    $('filter-source-label').hidden = false;
+  }
+
+  function startFilters() {
+    for (const [key, id] of Object.entries(FILTER_INPUTS)) {
+      const input = $(id);
+      input.value = state.filters[key];
+      input.addEventListener('change', () => setFilter(key, input.value));
+    }
+    renderChips();
+    loadSources();
+  }
+
   function startChat() {
     restore();
     applyStaticStrings(state.uiLang);
     renderThread();
+    startFilters();
     const question = $('question');
     const form = $('composer');
     form.addEventListener('submit', (event) => {
@@ -628,20 +780,69 @@
 
   // ---------- the article page ----------
 
-  function showArticleView() {
-    document.body.classList.add('article-page');
+  function showPage(view) {
+    document.body.classList.add(`${view}-page`);
     $('chat-view').hidden = true;
     $('composer').hidden = true;
     $('new-chat').hidden = true;
     document.querySelector('.skip-link').hidden = true;
-    $('article-view').hidden = false;
+    $(`${view}-view`).hidden = false;
     $('back-link').hidden = false;
+  }
+
+  // ---------- the list of articles ----------
+
+  async function startList() {
+    restore(); // only for the reader's language
+    applyStaticStrings(state.uiLang);
+    showPage('list');
+    $('list-link').hidden = true;
+    const lang = state.uiLang;
+    document.title = `${t(lang, 'articles')} — ${t(lang, 'brand')}`;
+    const sort = $('list-sort');
+    const words = $('list-q');
+    const params = new URLSearchParams(location.search);
+    sort.value = params.get('sort') === 'title' ? 'title' : 'date';
+    words.value = params.get('q') || '';
+    let timer = null;
+    const load = () => loadList(sort.value, words.value.trim(), lang);
+    sort.addEventListener('change', load);
+    words.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(load, 250); });
+    load();
+  }
+
+  async function loadList(sort, words, lang) {
+    const query = new URLSearchParams(words ? { sort, q: words } : { sort });
+    history.replaceState(null, '', `/articles?${query}`);
+    const status = $('list-status');
+    status.textContent = t(lang, 'loadingList');
+    let list;
+    try {
+      const response = await fetch(`/api/articles?${query}`, { headers: { Accept: 'application/json' } });
+      list = await response.json();
+      if (!response.ok || !Array.isArray(list)) throw new Error(String(response.status));
+    } catch (err) {
+      status.textContent = t(lang, 'listError');
+      return;
+    }
+    status.textContent = list.length ? t(lang, 'listCount', list.length) : t(lang, 'listEmpty');
+    $('article-list').replaceChildren(...list.map((a) => listItem(a, lang)));
+  }
+
+  function listItem(a, lang) {
+    const title = a.title || a.id;
+    const site = hostOf(a.url);
+    const date = formatDate(a.date, lang);
+    return el('li', { class: 'list-item' },
+      el('a', { class: 'list-item-title', href: articleHref(null, a.id), lang: textLang(title) }, title),
+      (date || site) ? el('p', { class: 'card-meta' }, date ? el('time', { datetime: a.date }, date) : null,
+        date && site ? ' · ' : null, site ? el('span', { class: 'site' }, site) : null) : null);
   }
 
   async function startArticle(id) {
     restore(); // only for the reader's language
     applyStaticStrings(state.uiLang);
-    showArticleView();
+    showPage('article');
     const lang = state.uiLang;
     const status = $('article-status');
     status.textContent = t(lang, 'loadingArticle');
@@ -795,6 +996,10 @@
   // ---------- start ----------
 
   function start() {
+    if (/^\/articles\/?$/.test(location.pathname)) {
+      startList();
+      return;
+    }
     const m = /^\/articles\/(.+)$/.exec(location.pathname);
     if (!m) {
       startChat();

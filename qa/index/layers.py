@@ -87,6 +87,16 @@ class LayeredStore:
             rows = list(heapq.merge(rows, self.delta.summaries(), key=lambda s: s["id"]))
         return rows
 
+    def row_articles(self) -> tuple[np.ndarray, list[str]]:
+        """Every live passage row with its article id."""
+        rows, owners = self.base.row_articles()
+        live = [i for i, a in enumerate(owners) if a not in self.hidden]
+        rows, owners = rows[live], [owners[i] for i in live]
+        if self.delta is not None:
+            more_rows, more_owners = self.delta.row_articles()
+            rows, owners = np.concatenate([rows, more_rows]), owners + more_owners
+        return rows, owners
+
     def sentence_spans(self, rows: range) -> list[tuple[int, int]]:
         """Article offsets of sentences by sentence row (a passage's sentences are in one segment)."""
         delta = self.delta is not None and rows.start >= self.delta.sentence_offset
@@ -118,6 +128,12 @@ def _gather(rows, base: np.ndarray, delta: np.ndarray | None, first: int) -> np.
     return out
 
 
+def _best(rows: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n best of two segments' results."""
+    best = np.argsort(-scores, kind="stable")[:n]
+    return rows[best], scores[best]
+
+
 class LayeredDense:
     """Dense search over the base (skipping hidden rows) and the delta (exact: it is small)."""
 
@@ -134,9 +150,23 @@ class LayeredDense:
         if self.delta is None:
             return rows, scores
         more_rows, more_scores = self.delta.search(query, n, exact=True)
-        rows, scores = np.concatenate([rows, more_rows + self.first]), np.concatenate([scores, more_scores])
-        best = np.argsort(-scores, kind="stable")[:n]
-        return rows[best], scores[best]
+        return _best(np.concatenate([rows, more_rows + self.first]), np.concatenate([scores, more_scores]), n)
+
+    @property
+    def rows(self) -> int:
+        """Rows of the version's row space, hidden ones included."""
+        return self.first + (len(self.delta) if self.delta is not None else 0)
+
+    def search_among(self, query: np.ndarray, n: int, allowed: np.ndarray,
+                     exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The `n` nearest live passages among the allowed rows (a mask over the row space)."""
+        base_allowed = allowed[:self.first].copy()
+        base_allowed[self.hidden_rows] = False
+        rows, scores = self.base.search_among(query, n, base_allowed, exact)
+        if self.delta is None:
+            return rows, scores
+        more_rows, more_scores = self.delta.search_among(query, n, allowed[self.first:], exact=True)
+        return _best(np.concatenate([rows, more_rows + self.first]), np.concatenate([scores, more_scores]), n)
 
     def vectors_of(self, rows) -> np.ndarray:
         """Passage vectors by row."""

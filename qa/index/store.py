@@ -136,10 +136,15 @@ class Store:
 
     def summaries(self) -> list[dict]:
         """Id, title, date, author and passage count of every article, without the text."""
-        sql = ("SELECT a.id, a.title, a.date, a.author, a.url, a.language, count(p.row) FROM articles a "
+        sql = ("SELECT a.id, a.title, a.date, a.author, a.url, a.source, a.language, count(p.row) FROM articles a "
                "LEFT JOIN passages p ON p.article_id = a.id GROUP BY a.id ORDER BY a.id")
-        return [dict(id=i, title=t, date=d, author=au, url=u, language=lang, passages=n)
-                for i, t, d, au, u, lang, n in self.con.execute(sql)]
+        return [dict(id=i, title=t, date=d, author=au, url=u, source=so, language=lang, passages=n)
+                for i, t, d, au, u, so, lang, n in self.con.execute(sql)]
+
+    def row_articles(self) -> tuple[np.ndarray, list[str]]:
+        """Every passage row with its article id, for per-row metadata arrays."""
+        pairs = self.con.execute("SELECT row, article_id FROM passages ORDER BY row").fetchall()
+        return np.array([r for r, _ in pairs], dtype=np.int64) + self.offset, [a for _, a in pairs]
 
     def sentence_spans(self, rows: range) -> list[tuple[int, int]]:
         """Article offsets of sentences by sentence row."""

@@ -23,6 +23,8 @@ APPROXIMATE_FROM = 50_000
 PROBE_SHARE = 0.4  # of the IVF lists, searched by default: recall@10 ≥ 0.99 on viwiki (bench/ann_recall.py)
 HNSW_LINKS, HNSW_BUILD_EF = 48, 200
 EF_SEARCH = 384  # HNSW candidates kept while searching: recall@10 0.993 on viwiki (bench/ann_recall.py)
+SCAN_ROWS = 20_000  # a filter allowing at most this many rows is searched exactly (bench/filters.py)
+SCAN_BLOCK = 16_384
 
 
 def choose(kind: str, count: int) -> str:
@@ -118,15 +120,49 @@ class Dense:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         query = query.reshape(1, -1).astype(np.float32)
         if self.ann is not None and not exact:
-            params = (faiss.SearchParametersIVF(nprobe=self.ann.nprobe) if isinstance(self.ann, faiss.IndexIVF)
-                      else faiss.SearchParametersHNSW(efSearch=max(self.ann.hnsw.efSearch, n)))
-            skipped = faiss.IDSelectorBatch(skip) if len(skip) else None
-            selector = faiss.IDSelectorNot(skipped) if skipped is not None else None
-            if selector is not None:
-                params.sel = selector
-            scores, rows = self.ann.search(query, n, params=params)
-            keep = rows[0] >= 0
-            return rows[0][keep], scores[0][keep]
+            selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(skip)) if len(skip) else None
+            return self._approximate(query, n, selector)
         scores, rows = faiss.knn(query, self.vectors, n + len(skip), metric=faiss.METRIC_INNER_PRODUCT)
         keep = ~np.isin(rows[0], skip)
         return rows[0][keep][:n], scores[0][keep][:n]
+
+    def search_among(self, query: np.ndarray, n: int, allowed: np.ndarray,
+                     exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The `n` nearest passages among the `allowed` rows (a boolean mask), selected inside the search.
+
+        Few allowed rows are scored directly (cheaper than walking a graph that mostly skips them);
+        more go through the ANN index with a bitmap selector (bench/filters.py measures both)."""
+        count = int(allowed.sum())
+        n = min(n, count)
+        if n <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        query = query.reshape(1, -1).astype(np.float32)
+        if self.ann is not None and not exact and count > SCAN_ROWS:
+            bits = np.packbits(allowed, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+            return self._approximate(query, n, selector)
+        return _scan(self.vectors, query[0], np.flatnonzero(allowed), n)
+
+    def _approximate(self, query: np.ndarray, n: int, selector) -> tuple[np.ndarray, np.ndarray]:
+        """ANN search, restricted to the selector's rows when there is one."""
+        params = (faiss.SearchParametersIVF(nprobe=self.ann.nprobe) if isinstance(self.ann, faiss.IndexIVF)
+                  else faiss.SearchParametersHNSW(efSearch=max(self.ann.hnsw.efSearch, n)))
+        if selector is not None:
+            params.sel = selector
+        scores, rows = self.ann.search(query, n, params=params)
+        keep = rows[0] >= 0
+        return rows[0][keep], scores[0][keep]
+
+
+def _scan(vectors: np.ndarray, query: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top `n` of some rows, read in blocks so a large selection is never copied whole."""
+    best_rows, best_scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    for start in range(0, len(rows), SCAN_BLOCK):
+        block = rows[start:start + SCAN_BLOCK]
+        scores = np.asarray(vectors[block] @ query, dtype=np.float32)
+        best_rows, best_scores = np.concatenate([best_rows, block]), np.concatenate([best_scores, scores])
+        if len(best_rows) > n:
+            top = np.argpartition(-best_scores, n - 1)[:n]
+            best_rows, best_scores = best_rows[top], best_scores[top]
+    order = np.argsort(-best_scores, kind="stable")
+    return best_rows[order], best_scores[order]

@@ -5,6 +5,8 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from qa.retrieve import filters as filters_mod
+from qa.retrieve.filters import Filters
 from qa.serve.errors import ApiError
 from qa.serve.limits import MAX_BODY_BYTES, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, MAX_TURN_CHARS, ROLES
 from qa.serve.openapi import document as openapi_document
@@ -65,6 +67,32 @@ def _history(value) -> list[dict]:
     return [{"role": t["role"], "content": t["content"]} for t in value]
 
 
+def _filters(raw) -> Filters:
+    """Checked filters, or a 400 naming the offending field."""
+    try:
+        return filters_mod.parse(raw)
+    except filters_mod.FilterError as exc:
+        raise ApiError(400, "invalid_filters", f"filters.{exc.field}: {exc}") from None
+
+
+def _query_filters() -> Filters:
+    """Filters given as query parameters (`sources` and `articles` may repeat)."""
+    args = request.args
+    return _filters({k: v for k, v in {"date_from": args.get("date_from"), "date_to": args.get("date_to"),
+                                       "sources": args.getlist("sources") or None,
+                                       "articles": args.getlist("articles") or None,
+                                       "language": args.get("language")}.items() if v is not None})
+
+
+def _question_time(value, name: str = "question_time") -> bool:
+    """Whether to take a time the question names as a preference (default yes)."""
+    if isinstance(value, str):
+        value = {"1": True, "true": True, "0": False, "false": False}.get(value.lower(), value)
+    if not isinstance(value, bool):
+        raise ApiError(400, f"invalid_{name}", f"\"{name}\" must be true or false")
+    return value
+
+
 def _with_links(passages: list[dict]) -> list[dict]:
     """Give each passage the address of its article page, scrolled to it."""
     for p in passages:
@@ -91,7 +119,8 @@ def ask():
     question = _question(body.get("question"))
     top_k = _top_k(body.get("top_k", 5))
     history = _history(body.get("history", []))
-    result = _service().ask(question, top_k, history)
+    result = _service().ask(question, top_k, history, _filters(body.get("filters")),
+                            _question_time(body.get("question_time", True)))
     _with_links(result["passages"])
     _link_short(result)
     if result["answer"]:
@@ -107,14 +136,22 @@ def search():
     question = _question(request.args.get("q"))
     raw_k = request.args.get("k", "5")
     k = _top_k(int(raw_k) if raw_k.isascii() and raw_k.isdigit() else raw_k, "k")
-    passages, took = _service().timed_search(question, k)
-    return jsonify({"question": question, "passages": _with_links(passages), "took_ms": round(took, 2)})
+    found, took = _service().timed_search(question, k, filters=_query_filters(),
+                                          question_time=_question_time(request.args.get("question_time", True)))
+    _with_links(found["passages"])
+    return jsonify({"question": question, **found, "took_ms": round(took, 2)})
 
 
 @bp.get("/articles")
 def articles():
-    """Every article: id, title, date, author and passage count."""
-    return jsonify(_service().articles())
+    """Articles (id, title, date, author, passage count) passing the filters, with `q` in the title, sorted."""
+    sort = request.args.get("sort", "id")
+    if sort not in filters_mod.SORTS:
+        raise ApiError(400, "invalid_sort", f"\"sort\" must be one of {', '.join(filters_mod.SORTS)}")
+    q = request.args.get("q", "")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise ApiError(400, "invalid_q", f"\"q\" is longer than {MAX_QUESTION_CHARS} characters")
+    return jsonify(_service().articles(_query_filters(), q, sort))
 
 
 @bp.get("/articles/<path:article_id>")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from qa import __version__
+from qa.retrieve.filters import MAX_LIST, SORTS
 from qa.serve import limits
 
 
@@ -35,6 +36,8 @@ _PASSAGE = {
         "index": {"type": "integer", "minimum": 0, "description": "position of the passage in its article"},
         "title": {"type": "string"},
         "date": {"type": ["string", "null"]},
+        "site": {"type": ["string", "null"], "description": "host of the article's original address"},
+        "original_url": {"type": ["string", "null"], "description": "the article's original address"},
         "text": {"type": "string", "description": "exactly article.text[start:end]"},
         "score": {"type": "number"},
         "dense_score": {"type": "number"},
@@ -46,7 +49,6 @@ _PASSAGE = {
         "highlights": {"type": "array", "items": _SPAN, "description": "answer sentences, offsets inside text"},
         "url": {"type": "string", "description": "the article page, scrolled to this passage"},
         "source": {"type": "string", "description": "the site name of a web article (or the file it came from)"},
-        "original_url": {"type": ["string", "null"], "description": "the article's original address"},
     },
 }
 
@@ -80,7 +82,39 @@ def _ask_request() -> dict:
     return {"type": "object", "required": ["question"], "properties": {
         "question": _question_schema(),
         "top_k": {"type": "integer", "minimum": 1, "maximum": limits.MAX_TOP_K, "default": 5},
-        "history": {"type": "array", "maxItems": limits.MAX_HISTORY_TURNS, "items": turn, "default": []}}}
+        "history": {"type": "array", "maxItems": limits.MAX_HISTORY_TURNS, "items": turn, "default": []},
+        "filters": _ref("Filters"),
+        "question_time": {"type": "boolean", "default": True,
+                          "description": "take a time the question names (\"năm 2023\", \"latest\") as a preference"}}}
+
+
+_NOT_BLANK = "[^\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+_DATE = {"type": ["string", "null"], "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+         "description": "ISO date, inclusive; date_from must not be after date_to"}
+_NAMES = {"type": ["array", "null"], "maxItems": MAX_LIST,
+          "items": {"type": "string", "minLength": 1, "pattern": _NOT_BLANK}}
+_LANGUAGE = {"type": ["string", "null"], "pattern": "^[A-Za-z]{1,8}$"}
+_FILTERS = {"type": "object", "additionalProperties": False, "description": "what the answer may come from",
+            "properties": {"date_from": _DATE, "date_to": _DATE, "language": _LANGUAGE,
+                           "sources": {**_NAMES, "description": "site names or hosts"},
+                           "articles": {**_NAMES, "description": "article ids"}}}
+_TIME = {"type": ["object", "null"], "description": "the time the question was taken to name",
+         "required": ["from", "to", "recency", "from_question"],
+         "properties": {"from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
+                        "recency": {"type": "boolean"}, "text": {"type": "string"},
+                        "from_question": {"const": True}}}
+_SCOPED = {"filters": {"type": "object"}, "time": _TIME,
+           "excluded_undated": {"type": "integer", "minimum": 0,
+                                "description": "articles without a date that a date filter left out"}}
+
+
+def _query_filters() -> list[dict]:
+    """The filters as query parameters (lists repeat the parameter)."""
+    scalar = [("date_from", _DATE), ("date_to", _DATE), ("language", _LANGUAGE)]
+    listed = [("sources", _NAMES), ("articles", _NAMES)]
+    return ([{"name": n, "in": "query", "required": False, "schema": schema} for n, schema in scalar]
+            + [{"name": n, "in": "query", "required": False, "schema": schema, "style": "form", "explode": True}
+               for n, schema in listed])
 
 
 def _question_schema() -> dict:
@@ -88,7 +122,6 @@ def _question_schema() -> dict:
     return {"type": "string", "minLength": 1, "maxLength": limits.MAX_QUESTION_CHARS, "pattern": _NOT_BLANK}
 
 
-_NOT_BLANK = "[^\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
 
 _ASK_RESPONSE = {
     "type": "object", "required": ["question", "language", "found", "answer", "passages", "took_ms"],
@@ -103,6 +136,7 @@ _ASK_RESPONSE = {
         "index_version": {"type": "string"},
         "cached": {"type": "boolean", "description": "answered from the cache of this index version"},
         "took_ms": {"type": "number"},
+        **_SCOPED,
     },
 }
 
@@ -110,7 +144,8 @@ _SUMMARY = {"type": "object", "required": ["id", "title", "date", "author", "pas
             "properties": {"id": {"type": "string"}, "title": {"type": "string"},
                            "language": {"type": ["string", "null"]},
                            "date": {"type": ["string", "null"]}, "author": {"type": ["string", "null"]},
-                           "url": {"type": ["string", "null"]}, "passages": {"type": "integer", "minimum": 0}}}
+                           "url": {"type": ["string", "null"]}, "source": {"type": ["string", "null"]},
+                           "passages": {"type": "integer", "minimum": 0}}}
 
 _ARTICLE_PASSAGE = {"type": "object", "required": ["id", "index", "start", "end", "text", "url"],
                     "properties": {"id": {"type": "string"}, "index": {"type": "integer"},
@@ -172,17 +207,25 @@ def document() -> dict:
                               **_errors(400, 405, 413, 415, 429)}}},
             "/api/search": {"get": {
                 "summary": "Best passages for a question, without an answer",
-                "parameters": [q_param, k_param],
+                "parameters": [q_param, k_param, *_query_filters(), {
+                    "name": "question_time", "in": "query", "required": False,
+                    "schema": {"type": "string", "enum": ["true", "false", "1", "0"]}}],
                 "responses": {"200": _json({"type": "object", "required": ["question", "passages", "took_ms"],
                                             "properties": {"question": {"type": "string"},
                                                            "passages": {"type": "array", "items": _ref("Passage")},
-                                                           "took_ms": {"type": "number"}}}, "ranked passages"),
+                                                           "took_ms": {"type": "number"}, **_SCOPED}},
+                                           "ranked passages"),
                               **_errors(400, 405, 429)}}},
             "/api/articles": {
                 "get": {
-                    "summary": "All articles",
+                    "summary": "Articles passing the filters, with words of the title, sorted",
+                    "parameters": [*_query_filters(),
+                                   {"name": "q", "in": "query", "required": False,
+                                    "schema": {"type": "string", "maxLength": limits.MAX_QUESTION_CHARS}},
+                                   {"name": "sort", "in": "query", "required": False,
+                                    "schema": {"enum": list(SORTS), "default": "id"}}],
                     "responses": {"200": _json({"type": "array", "items": _ref("ArticleSummary")}, "articles"),
-                                  **_errors(405, 429)}},
+                                  **_errors(400, 405, 429)}},
                 "post": {
                     "summary": "Add or replace articles (operators only)",
                     "security": [{"operator": []}],
@@ -247,6 +290,6 @@ def document() -> dict:
                        "schemas": {
             "AskRequest": _ask_request(), "AskResponse": _ASK_RESPONSE, "Answer": _ANSWER, "Citation": _CITATION,
             "Passage": _PASSAGE, "ArticleSummary": _SUMMARY, "Article": _ARTICLE, "Health": _HEALTH,
-            "Error": _ERROR, "ArticleRecord": _RECORD, "Change": _CHANGE,
+            "Error": _ERROR, "ArticleRecord": _RECORD, "Change": _CHANGE, "Filters": _FILTERS,
             "Source": _SOURCE}},
     }

@@ -28,6 +28,12 @@ def index():
     return send_from_directory(WEB, "index.html")
 
 
+@bp.get("/articles")
+def articles():
+    """The list of articles, sortable by date; the page script loads it."""
+    return send_from_directory(WEB, "index.html")
+
+
 @bp.get("/articles/<path:article_id>")
 def article(article_id: str):
     """An article page; the page script loads it and scrolls to the passage in the URL fragment."""

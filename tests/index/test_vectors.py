@@ -94,3 +94,31 @@ def test_a_build_borrowing_vectors_skips_the_hnsw_graph_but_keeps_ivf_centroids(
     Dense.write(ivf, vectors, vectors[:1], kind="ivf")
     assert Dense.load(hnsw, searching=False).ann is None and Dense.load(hnsw).ann is not None
     assert Dense.load(ivf, searching=False).ann is not None
+
+
+def _best_among(vectors, query, allowed, n):
+    """Brute force: the n best allowed rows."""
+    rows = np.flatnonzero(allowed)
+    return set(rows[np.argsort(-(vectors[rows] @ query))[:n]])
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
+@pytest.mark.parametrize("scan_rows", [0, 10**6])
+def test_search_among_allowed_rows_selects_inside_the_search(tmp_path, monkeypatch, kind, scan_rows):
+    """Few allowed rows are scanned, many go through the ANN index's selector; either way only allowed rows,
+    and the best of them (not the best overall, filtered afterwards)."""
+    import qa.index.vectors as vectors_mod
+
+    monkeypatch.setattr(vectors_mod, "SCAN_ROWS", scan_rows)
+    vectors = _unit(6000)
+    Dense.write(tmp_path, vectors, vectors[:10], kind=kind)
+    dense = Dense.load(tmp_path, nprobe=1000)
+    allowed = np.zeros(len(vectors), dtype=bool)
+    allowed[::37] = True
+    for q in _unit(10, seed=2):
+        rows, scores = dense.search_among(q, 10, allowed)
+        assert allowed[rows].all() and len(rows) == 10
+        assert list(scores) == sorted(scores, reverse=True)
+        assert len(set(rows) & _best_among(vectors, q, allowed, 10)) >= 9
+    none = dense.search_among(vectors[0], 5, np.zeros(len(vectors), dtype=bool))
+    assert len(none[0]) == 0

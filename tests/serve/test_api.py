@@ -284,3 +284,54 @@ def test_rate_limit_answers_429_json(seed_config, service):
     response = limited.get("/api/health")
     assert response.get_json()["error"]["code"] == "too_many_requests"
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_ask_with_filters_reports_what_it_left_out(client, spec):
+    response = ask(client, question=QUESTION, filters={"date_from": "2020-01-01", "sources": None})
+    body = response.get_json()
+    assert response.status_code == 200 and body["found"]
+    conforms(spec, "AskResponse", body)
+    assert {p["article_id"] for p in body["passages"]} == {"001_c3d5175d572a1b4d"}
+    assert body["excluded_undated"] == 3 and body["filters"]["date_from"] == "2020-01-01"
+
+
+@pytest.mark.parametrize("filters, field", [
+    ({"date_from": "2023-02-30"}, "date_from"), ({"date_from": "2024-01-01", "date_to": "2023-01-01"}, "date_from"),
+    ({"since": "2023"}, "since"), ({"articles": ["x"] * 101}, "articles"), ({"language": 5}, "language"),
+    ("2023", "filters"),
+])
+def test_invalid_filters_are_400_naming_the_field(client, filters, field):
+    response = ask(client, question=QUESTION, filters=filters)
+    error = response.get_json()["error"]
+    assert response.status_code == 400 and error["code"] == "invalid_filters"
+    assert error["message"].startswith(f"filters.{field}:")
+
+
+def test_question_time_is_reported_and_can_be_switched_off(client):
+    question = "Hội nghị trực tuyến tháng 11/2019 có bao nhiêu điểm cầu?"
+    used = ask(client, question=question).get_json()
+    assert used["time"] == {"from": "2019-11-01", "to": "2019-11-30", "recency": False, "text": "tháng 11/2019",
+                            "from_question": True}
+    assert used["found"] and used["answer"]["short"] == "16 điểm cầu"
+    assert ask(client, question=question, question_time=False).get_json()["time"] is None
+    assert ask(client, question=question, question_time="no").status_code == 400
+
+
+def test_search_and_articles_take_filters_as_query_parameters(client):
+    found = client.get("/api/search", query_string={"q": "hội nghị", "k": 3, "articles": ["002_8c712d888035ba10"]})
+    assert {p["article_id"] for p in found.get_json()["passages"]} == {"002_8c712d888035ba10"}
+    bad = client.get("/api/search", query_string={"q": "hội nghị", "date_to": "yesterday"})
+    assert bad.status_code == 400 and "filters.date_to" in bad.get_json()["error"]["message"]
+    listing = client.get("/api/articles", query_string={"sort": "date", "date_from": "2019-01-01"}).get_json()
+    assert [a["id"] for a in listing] == ["001_c3d5175d572a1b4d", "002_8c712d888035ba10"]
+    assert [a["id"] for a in client.get("/api/articles?q=truc+tuyen").get_json()] == ["002_8c712d888035ba10"]
+    assert client.get("/api/articles?sort=size").status_code == 400
+
+
+def test_real_server_filters(live_server):
+    status, _, body = _call(live_server + ASK, json.dumps({"question": QUESTION, "filters": {
+        "date_to": "2019-12-31"}}).encode(), {"Content-Type": "application/json"})
+    assert status == 200 and {p["article_id"] for p in body["passages"]} == {"002_8c712d888035ba10"}
+    status, _, body = _call(live_server + ASK, json.dumps({"question": QUESTION, "filters": {
+        "date_to": "31/12/2019"}}).encode(), {"Content-Type": "application/json"})
+    assert status == 400 and body["error"]["code"] == "invalid_filters"

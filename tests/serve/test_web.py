@@ -282,7 +282,8 @@ def test_web_article_card_and_page_link_to_the_original(page):
     turn = ask(page, "Cầu vượt sông ở Hồng Thịnh dài bao nhiêu mét?")
     card = turn.locator('.card[data-article-id="web_test"]').first
     origin = card.locator(".card-origin a")
-    expect(origin).to_have_text("bao-mau.example")
+    expect(origin).to_have_text("Xem bài gốc")
+    expect(card.locator(".card-meta")).to_contain_text("bao-mau.example")
     expect(origin).to_have_attribute("href", "https://bao-mau.example/tin/cau-vuot-song-hong-thinh.html")
     expect(turn.locator('.card[data-article-id="001_c3d5175d572a1b4d"] .card-origin')).to_have_count(0)
     page.goto("/articles/web_test")
@@ -556,3 +557,77 @@ def test_security_headers_and_no_csp_violations(page, live_server):
     csp_errors = [e for e in page.watch.errors if "Content Security Policy" in e or "Refused" in e]
     assert csp_errors == [] and page.watch.errors == []
     assert page.evaluate("window.__csp") == []
+
+
+Q_NOVEMBER = "Hội nghị trực tuyến tháng 11/2019 có bao nhiêu điểm cầu?"
+
+
+def test_a_date_filter_limits_the_answer_and_shows_as_a_removable_chip(page, shots):
+    open_chat(page)
+    page.fill("#filter-from", "2020-01-01")
+    page.dispatch_event("#filter-from", "change")
+    chip = page.locator("#chips .chip")
+    expect(chip).to_have_count(1)
+    expect(chip).to_contain_text("2020")
+    turn = ask(page, Q_CHAIR)
+    expect(turn.locator(".answer-short strong")).to_have_text("Phạm Xuân Thăng")
+    articles = turn.locator(".card").evaluate_all("nodes => nodes.map(n => n.dataset.articleId)")
+    assert articles and set(articles) == {ARTICLE_CHAIR}
+    expect(turn.locator(".scope-note")).to_contain_text("4")  # the three undated seeds and the markup article
+    expect(turn.locator(".card-meta time").first).to_contain_text("2022")
+    page.screenshot(path=shots / "08-date-filter.png")
+    # Removing the chip clears the filter: the next question searches everything again.
+    chip.locator(".chip-remove").click()
+    expect(page.locator("#chips .chip")).to_have_count(0)
+    assert page.input_value("#filter-from") == ""
+    turn = ask(page, Q_GUIDE)
+    assert ARTICLE_GUIDE in turn.locator(".card").evaluate_all("nodes => nodes.map(n => n.dataset.articleId)")
+    assert page.watch.errors == []
+
+
+def test_the_time_named_in_a_question_is_a_chip_that_asks_again_without_it(page, shots):
+    open_chat(page)
+    sent = []
+    page.on("request", lambda r: sent.append(json.loads(r.post_data)) if r.url.endswith("/api/ask") else None)
+    turn = ask(page, Q_NOVEMBER)
+    time_chip = turn.locator(".time-chip")
+    expect(time_chip).to_contain_text("tháng 11/2019")
+    expect(turn.locator(".answer-short strong")).to_have_text("16 điểm cầu")
+    page.screenshot(path=shots / "09-time-chip.png")
+    # Keyboard: focus the chip's button and press Enter; the same turn is asked again without the time.
+    time_chip.locator(".chip-remove").focus()
+    page.keyboard.press("Enter")
+    turn = page.locator("#thread > .turn").nth(0)
+    expect(turn.locator(".time-chip")).to_have_count(0)
+    expect(page.locator("#thread > .turn")).to_have_count(1)
+    assert [body["question_time"] for body in sent] == [True, False]
+    assert page.watch.errors == []
+
+
+def test_article_list_sorts_by_date_and_searches_titles(page):
+    page.goto("/articles")
+    items = page.locator("#article-list .list-item")
+    expect(items).to_have_count(7)
+    first = items.first.locator("a.list-item-title")
+    expect(first).to_have_attribute("href", f"/articles/{ARTICLE_CHAIR}")
+    expect(items.nth(1).locator("a.list-item-title")).to_have_attribute("href", f"/articles/{ARTICLE_GUIDE}")
+    page.select_option("#list-sort", "title")
+    expect(page).to_have_url(re.compile(r"/articles\?sort=title$"))
+    expect(items.first.locator("a")).to_have_text(re.compile(r"^<script>"))  # a title, shown as text
+    expect(items.nth(1).locator("a")).to_have_attribute("href", f"/articles/{ARTICLE_CHAIR}")  # "Đẩy…" sorts as "D"
+    page.fill("#list-q", "truc tuyen")
+    expect(items).to_have_count(1)
+    expect(items.first.locator("a")).to_have_attribute("href", f"/articles/{ARTICLE_GUIDE}")
+    items.first.locator("a").click()
+    expect(page.locator("#article-title")).to_contain_text("Hội nghị trực tuyến")
+    assert page.watch.errors == [] and page.watch.dialogs == []
+
+
+def test_filters_fit_a_phone_screen(make_page):
+    page = make_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    open_chat(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360
+    for selector in ("#filter-from", "#filter-to", "#question"):
+        box = page.locator(selector).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360
