@@ -4,7 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa import eval as eval_mod
 from qa.config import Config
@@ -14,6 +17,9 @@ from qa.model.embedder import BACKENDS
 from qa.retrieve import filters as filters_mod
 from qa.retrieve.filters import SORTS, Filters
 from qa.retrieve.hybrid import MODES
+
+if TYPE_CHECKING:
+    from qa.ingest.crawl import Report
 
 
 class UsageError(Exception):
@@ -31,6 +37,8 @@ def _config(args: argparse.Namespace) -> Config:
     """Environment first, then whatever options this command has."""
     options = {name: getattr(args, name, None) for name in ("index_dir", "seeds_dir", "model", "backend",
                                                              "query_backend", "mode", "host", "port", "workers")}
+    if getattr(args, "allow_private", False):
+        options["allow_private_urls"] = True
     return Config.from_env(**options)
 
 
@@ -144,21 +152,76 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_url(text: str) -> bool:
+    """Arguments that start with http:// or https:// are web pages, the rest are files."""
+    return text.lower().startswith(("http://", "https://"))
+
+
 def cmd_add(args: argparse.Namespace) -> int:
-    """Add or replace articles from files without rebuilding the rest of the index."""
+    """Add or replace articles from files and web pages without rebuilding the rest of the index."""
     config = _config(args)
+    urls = [a for a in args.files if _is_url(a)]
     found, problems = [], []
-    for path in args.files:
+    for path in (a for a in args.files if not _is_url(a)):
         articles, trouble = articles_mod.load_file(Path(path))
         found += articles
         problems += trouble
     for problem in problems:
         print(f"warning: {problem.message}", file=sys.stderr)
+    if urls:
+        from qa.ingest import crawl as crawl_mod  # datasketch and trafilatura take a second to import
+
+        return _print_crawl(crawl_mod.crawl(config, _embedder(config), urls, progress=True, direct=True, extra=found),
+                            args.json)
     if not found:
         raise UsageError("no usable article in the given files; nothing changed")
     manifest = index_mod.update(config, _embedder(config), add=found, replace=not args.no_replace, progress=True)
     _report(manifest, config, f"added {len(found)} articles")
     return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl feeds, sitemaps or pages once, or every INTERVAL until stopped, publishing one version per run."""
+    from qa.ingest import crawl as crawl_mod
+
+    config = _config(args)
+    if args.max is not None and args.max < 1:
+        raise UsageError("--max must be at least 1")
+    every = crawl_mod.parse_interval(args.every) if args.every else None
+    since = _date(args.since) if args.since else None
+    embedder = _embedder(config)
+    status = 0
+    try:
+        while True:
+            report = crawl_mod.crawl(config, embedder, args.urls, args.max, since, progress=not args.json)
+            status = _print_crawl(report, args.json)
+            if every is None:
+                return status
+            time.sleep(every)
+    except KeyboardInterrupt:
+        print("stopped; the last published version stays served", file=sys.stderr)
+        return status
+
+
+def _date(text: str) -> date:
+    """--since as an ISO date."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--since {text!r} is not a date like 2024-05-20") from None
+
+
+def _print_crawl(report: Report, as_json: bool) -> int:
+    """Each problem on stderr and the summary line (or the JSON report); 1 when no page could be read."""
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for item in report.items:
+            if item["status"] in ("failed", "robots"):
+                print(f"{'skipped' if item['status'] == 'robots' else 'failed'}: {item['message']}", file=sys.stderr)
+        print(report.summary())
+    totals = report.totals()
+    return 1 if totals["failed"] and not (totals["fetched"] or totals["unchanged"] or totals["duplicate"]) else 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
@@ -224,9 +287,23 @@ def parser() -> argparse.ArgumentParser:
     li.add_argument("--q", help="words of the title")
     li.add_argument("--sort", choices=SORTS, default="id", help="order (default id)")
     li.add_argument("--json", action="store_true", help="print JSON")
-    d = command("add", cmd_add, "add or replace articles from files (any supported format), re-embedding only those")
-    d.add_argument("files", nargs="+", type=Path)
-    d.add_argument("--no-replace", action="store_true", help="refuse articles whose id already exists")
+    d = command("add", cmd_add, "add or replace articles from files (any supported format) or web pages (http:// "
+                                "or https:// URLs), re-embedding only those")
+    d.add_argument("files", nargs="+", metavar="FILE_OR_URL")
+    d.add_argument("--no-replace", action="store_true",
+                   help="refuse files whose article id already exists (a web page always replaces itself)")
+    d.add_argument("--json", action="store_true", help="print the fetch report of URLs as JSON")
+    d.add_argument("--allow-private", action="store_true",
+                   help="fetch loopback, private and link-local addresses too (QA_ALLOW_PRIVATE_URLS)")
+    c = command("crawl", cmd_crawl, "fetch the articles behind RSS/Atom feeds, sitemaps or pages, new or changed "
+                                    "ones only, and publish one index version per run")
+    c.add_argument("urls", nargs="+", metavar="URL", help="a feed, a sitemap (or sitemap index) or a page")
+    c.add_argument("--max", type=int, help="fetch at most N pages per run (new ones first)")
+    c.add_argument("--since", help="only articles dated on or after this day (YYYY-MM-DD), when the source dates them")
+    c.add_argument("--every", metavar="INTERVAL", help="keep running, crawling again every INTERVAL (90s, 15m, 6h, 1d)")
+    c.add_argument("--json", action="store_true", help="print the run's report as JSON")
+    c.add_argument("--allow-private", action="store_true",
+                   help="fetch loopback, private and link-local addresses too (QA_ALLOW_PRIVATE_URLS)")
     r = command("remove", cmd_remove, "remove articles by id")
     r.add_argument("ids", nargs="+", metavar="ID")
     s = command("serve", cmd_serve, "build the index if there is none, then serve the chat and the API")

@@ -40,6 +40,9 @@ class Config:
     max_upload_bytes: int = 8 * 1024 * 1024
     rate_limit: str = "600 per minute"
     today: str = ""
+    allow_private_urls: bool = False
+    crawl_every: int = 3600
+    crawl_delay_ms: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Config:

@@ -237,7 +237,8 @@ def _passage(rank: int, hit: hybrid.Hit, row: dict) -> dict:
     """One result as the CLI and API show it."""
     return {"rank": rank, "id": row["id"], "article_id": row["article_id"], "index": row["index"],
             "title": row["title"], "date": row["date"], "site": filters_mod.host(row["original_url"]),
-            "original_url": row["original_url"], "text": row["text"], "start": row["start"], "end": row["end"],
+            "source": row["source"], "original_url": row["original_url"], "text": row["text"], "start": row["start"],
+            "end": row["end"],
             "score": round(hit.score, 6), "dense_score": round(hit.dense_score, 6),
             "lexical_score": round(hit.lexical_score, 6), "dense_rank": hit.dense_rank,
             "lexical_rank": hit.lexical_rank, "row": row["row"], "sentences": row["sentences"],

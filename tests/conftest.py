@@ -1,6 +1,7 @@
 """Shared fixtures: the real model and a seed index, each built once per test session."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import replace
@@ -149,6 +150,12 @@ XSS_ARTICLE = ("<script>alert(1)</script> Bài kiểm tra <img src=x onerror=ale
                "trước ngày 30-6.\n")
 
 
+WEB_ARTICLE = {"id": "web_test", "title": "Khánh thành cầu vượt sông Hồng Thịnh", "date": "2018-04-09",
+               "url": "https://bao-mau.example/tin/cau-vuot-song-hong-thinh.html",
+               "text": "Sáng 9-4, tỉnh Hồng Thịnh khánh thành cầu vượt sông dài 1.240 mét, nối hai huyện "
+                       "Đông Thịnh và Tây Thịnh sau 26 tháng thi công.\n\nCây cầu có tổng vốn đầu tư 870 tỷ đồng."}
+
+
 def free_port() -> int:
     """A port nobody listens on right now."""
     import socket
@@ -164,6 +171,7 @@ def live_corpus(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("live") / "seeds"
     shutil.copytree(SEEDS, folder)
     (folder / "xss_test.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    (folder / "web_test.json").write_text(json.dumps(WEB_ARTICLE, ensure_ascii=False), encoding="utf-8")
     return folder
 
 

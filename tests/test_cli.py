@@ -130,6 +130,77 @@ def test_the_qa_command_is_python_m_qa():
     assert ours.returncode == module.returncode == 0 and ours.stdout == module.stdout
 
 
+@pytest.fixture
+def news_site(monkeypatch):
+    from news_site import NewsSite
+
+    monkeypatch.setenv("QA_CRAWL_DELAY_MS", "10")
+    with NewsSite(faults=False) as site:
+        yield site
+
+
+def test_crawl_json_then_a_rerun_finds_everything_unchanged(tmp_path, news_site, runner):
+    index = tmp_path / "idx"
+    code, out, _ = runner("crawl", news_site.url("/feed.rss"), "--allow-private", "--json", "--index", index)
+    report = json.loads(out)
+    assert code == 0 and report["totals"]["fetched"] == 5 and report["version"]
+    assert {i["status"] for i in report["items"]} == {"fetched"} and report["counts"]["articles"] == 5
+    code, out, _ = runner("crawl", news_site.url("/sitemap.xml"), "--allow-private", "--max", "3", "--index", index)
+    assert code == 0 and out.strip() == ("crawl: 0 fetched, 3 unchanged, 0 duplicate, 0 disallowed by robots.txt, "
+                                         "0 failed; index unchanged")
+
+
+def test_crawl_refuses_loopback_without_allow_private(tmp_path, news_site, runner):
+    code, out, err = runner("crawl", news_site.url("/feed.rss"), "--index", tmp_path / "idx")
+    assert code == 1 and "loopback, private or link-local" in err and "--allow-private" in err
+    assert "0 fetched" in out and "1 failed" in out
+
+
+def test_add_takes_urls_and_files_in_one_version(tmp_path, news_site, runner):
+    path = tmp_path / "bai.txt"
+    path.write_text("Tiêu đề bài thử\n\nNội dung của bài thử, đủ dài để thành một đoạn văn.\n", encoding="utf-8")
+    index = tmp_path / "idx"
+    code, out, _ = runner("add", news_site.url("/news/seed-1.html"), path, "--allow-private", "--index", index)
+    assert code == 0 and out.startswith("crawl: 1 fetched") and "published index" in out
+    from qa.config import Config
+    from qa.index import versions
+
+    ids = versions.current_ids(Config.from_env(index_dir=index))
+    assert len(ids) == 2 and "bai" in ids
+
+
+@pytest.mark.parametrize("option, message", [(("--since", "hôm qua"), "is not a date"),
+                                             (("--every", "soon"), "is not a positive number"),
+                                             (("--max", "0"), "--max must be at least 1")])
+def test_crawl_bad_options(tmp_path, runner, option, message):
+    code, _, err = runner("crawl", "https://example.invalid/feed", *option, "--index", tmp_path / "idx")
+    assert code == 2 and message in err
+
+
+def test_crawl_every_keeps_refreshing_until_interrupted(tmp_path, news_site):
+    import signal
+
+    from news_site import generated_story, wait_until
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", QA_CRAWL_DELAY_MS="10")
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "crawl", news_site.url("/feed.atom"), "--every", "1s",
+                             "--allow-private", "--index", str(tmp_path / "idx")], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: news_site.hits("/feed.atom") >= 2, timeout=120)
+        news_site.stories.append(generated_story(77))
+        assert wait_until(lambda: news_site.hits("/news/story-77.html") >= 1, timeout=30)
+        assert wait_until(lambda: news_site.hits("/feed.atom") >= 4, timeout=30)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("crawl: 5 fetched") and any(line.startswith("crawl: 1 fetched, 5 unchanged")
+                                                           for line in lines)
+    assert "stopped; the last published version stays served" in err
+
+
 def test_ask_takes_filters_and_says_what_they_left_out(seed_config, runner):
     code, out, _ = runner("ask", "Ai chủ trì hội nghị?", "--from", "2020-01-01", "--index", seed_config.index_dir)
     assert code == 0 and "001_c3d5175d572a1b4d" in out and "002_8c712d888035ba10" not in out

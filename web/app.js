@@ -52,6 +52,7 @@
       by: 'Tác giả:',
       captions: 'Chú thích ảnh',
       originalSource: 'Xem bài gốc',
+      alsoPublishedAt: 'Cũng đăng tại',
       cleared: 'Đã bắt đầu cuộc trò chuyện mới.',
       articles: 'Bài viết',
       filtersLegend: 'Giới hạn tìm kiếm',
@@ -114,6 +115,7 @@
       by: 'By',
       captions: 'Photo captions',
       originalSource: 'Original article',
+      alsoPublishedAt: 'Also published at',
       cleared: 'Started a new conversation.',
       articles: 'Articles',
       filtersLegend: 'Limit the search',
@@ -559,10 +561,13 @@
       class: `card ${kind}`, id, tabindex: '-1',
       'data-passage-id': passage.id, 'data-article-id': passage.article_id,
     }, head);
-    if (date || passage.site) {
+    const site = isWebUrl(passage.original_url) ? siteName(passage.source, passage.original_url) : null;
+    if (date || site) {
       node.append(el('p', { class: 'card-meta' }, date ? el('time', { datetime: passage.date }, date) : null,
-        date && passage.site ? ' · ' : null, passage.site ? el('span', { class: 'site' }, passage.site) : null));
+        date && site ? ' · ' : null, site ? el('span', { class: 'site' }, site) : null));
     }
+    const origin = cardOrigin(passage, lang);
+    if (origin) node.append(origin);
     if (passage.text) {
       const text = el('p', { class: 'card-text', lang: textLang(passage.text) });
       text.append(highlighted(passage.text, passage.highlights, short));
@@ -571,6 +576,21 @@
     node.append(el('a', { class: 'card-link', href, 'aria-label': `${t(lang, 'openArticle')}: ${title}` },
       t(lang, 'openArticle'), el('span', { 'aria-hidden': 'true' }, ' →')));
     return node;
+  }
+
+  function isWebUrl(url) {
+    return typeof url === 'string' && /^https?:\/\//i.test(url);
+  }
+
+  function siteName(source, url) {
+    return (typeof source === 'string' && source.trim() && !source.includes('/')) ? source : new URL(url).host;
+  }
+
+  // A web article's card links to the original page (its site is named in the card's meta line).
+  function cardOrigin(passage, lang) {
+    if (!isWebUrl(passage.original_url)) return null;
+    return el('p', { class: 'card-origin' },
+      el('a', { href: passage.original_url, rel: 'noopener noreferrer', lang }, t(lang, 'originalSource')));
   }
 
   // ---------- copying ----------
@@ -848,6 +868,20 @@
     window.addEventListener('hashchange', () => renderArticle(data, lang));
   }
 
+  // The original page (with its site's name) and the other sites that carried the same story.
+  function renderOriginalSource(data, lang) {
+    const source = $('article-source');
+    source.hidden = !isWebUrl(data.url);
+    if (source.hidden) return;
+    const link = (url, label) => el('a', { href: url, rel: 'noopener noreferrer' }, label);
+    source.replaceChildren(link(data.url, `${t(lang, 'originalSource')} — ${siteName(data.source, data.url)}`));
+    const others = (Array.isArray(data.alternates) ? data.alternates : []).filter(isWebUrl);
+    if (others.length) {
+      source.append(el('br'), `${t(lang, 'alsoPublishedAt')}: `);
+      others.forEach((url, i) => source.append(i ? ', ' : '', link(url, new URL(url).host)));
+    }
+  }
+
   function passageIndexFromHash() {
     const m = /^#p(\d+)$/.exec(location.hash);
     return m ? Number(m[1]) : null;
@@ -863,11 +897,7 @@
     meta.lang = lang;
     if (data.date) meta.append(el('time', { datetime: data.date }, formatDate(data.date, lang)));
     if (data.author) meta.append(el('span', { class: 'author' }, `${t(lang, 'by')} `, el('span', { lang: textLang(data.author) }, data.author)));
-    const source = $('article-source');
-    source.hidden = !(typeof data.url === 'string' && /^https?:\/\//i.test(data.url));
-    if (!source.hidden) {
-      source.replaceChildren(el('a', { href: data.url, rel: 'noopener noreferrer', lang }, t(lang, 'originalSource')));
-    }
+    renderOriginalSource(data, lang);
     const index = passageIndexFromHash();
     const passage = (data.passages || []).find((p) => p.index === index);
     $('article-body').replaceChildren(...articleBlocks(data.text, passage));

@@ -15,7 +15,8 @@ from qa.ingest.passages import Passage
 
 SCHEMA = """
 CREATE TABLE articles (id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, date TEXT,
-                       author TEXT, url TEXT, captions TEXT NOT NULL, source TEXT NOT NULL, language TEXT);
+                       author TEXT, url TEXT, captions TEXT NOT NULL, source TEXT NOT NULL, language TEXT,
+                       fetched_at TEXT, alternates TEXT NOT NULL);
 CREATE TABLE passages (row INTEGER PRIMARY KEY, article_id TEXT NOT NULL, idx INTEGER NOT NULL,
                        start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL,
                        first_sentence INTEGER NOT NULL, sentences INTEGER NOT NULL);
@@ -24,9 +25,10 @@ CREATE TABLE sentences (row INTEGER PRIMARY KEY, passage_row INTEGER NOT NULL, s
                         end INTEGER NOT NULL);
 """
 _PASSAGE = ("SELECT p.row, p.article_id, p.idx, p.start, p.end, p.hash, p.first_sentence, p.sentences, a.title, "
-            "a.date, a.language, a.url, substr(a.text, p.start + 1, p.end - p.start) "
+            "a.date, a.language, a.url, a.source, substr(a.text, p.start + 1, p.end - p.start) "
             "FROM passages p JOIN articles a ON a.id = p.article_id")
-_ARTICLE_FIELDS = ("id", "title", "text", "date", "author", "url", "captions", "source", "language")
+_ARTICLE_FIELDS = ("id", "title", "text", "date", "author", "url", "captions", "source", "language", "fetched_at",
+                   "alternates")
 
 
 @dataclass
@@ -43,9 +45,9 @@ def write(path: Path, articles: Iterable[Article], entries: list[Entry]) -> None
     con = sqlite3.connect(path)
     try:
         con.executescript(SCHEMA)
-        con.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        ((a.id, a.title, a.text, a.date, a.author, a.url, json.dumps(a.captions,
-                          ensure_ascii=False), a.source, a.language) for a in articles))
+        con.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        ((a.id, a.title, a.text, a.date, a.author, a.url, json.dumps(a.captions, ensure_ascii=False),
+                          a.source, a.language, a.fetched_at, json.dumps(a.alternates)) for a in articles))
         first = 0
         for row, e in enumerate(entries):
             p = e.passage
@@ -83,11 +85,11 @@ class Store:
 
     def _passage(self, r: tuple) -> dict:
         """A passage row as the API and answer code use it."""
-        row, article_id, idx, start, end, hash_, first, count, title, date, language, url, text = r
+        row, article_id, idx, start, end, hash_, first, count, title, date, language, url, source, text = r
         first += self.sentence_offset
         return dict(row=row + self.offset, id=f"{article_id}:{idx}", article_id=article_id, index=idx, start=start,
                     end=end, hash=hash_, sentences=range(first, first + count), title=title, date=date,
-                    language=language, original_url=url, text=text)
+                    language=language, original_url=url, source=source, text=text)
 
     def passages(self, rows: list[int]) -> list[dict]:
         """Passages by vector row, in the order asked."""
@@ -186,4 +188,5 @@ def _article(r: tuple) -> Article:
     """Rebuild an Article from its row."""
     values = dict(zip(_ARTICLE_FIELDS, r))
     values["captions"] = json.loads(values["captions"])
+    values["alternates"] = json.loads(values["alternates"])
     return Article(**values)

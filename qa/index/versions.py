@@ -37,8 +37,8 @@ from qa.index.store import Entry, write as write_store
 from qa.index import vectors as vectors_mod
 from qa.index.vectors import Dense
 
-FORMAT = 5
-READS = (4, 5)  # format 4: the same, never with a delta segment
+FORMAT = 6
+READS = (6,)  # format 6: articles keep fetched_at and alternate sources
 MERGE_SHARE = 0.1  # of the base's passages: past it, hidden plus delta passages are merged by a full build
 CURRENT = "current"
 VERSIONS = "versions"
@@ -263,6 +263,28 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
             del articles[article_id]
         return _build(config, list(articles.values()), embedder, [], progress, keep=set(articles) - changed,
                       previous=previous)
+
+
+def current_articles(config: Config, article_ids: list[str]) -> list[Article]:
+    """Those of the named articles the current version holds (none before the first build)."""
+    store = _current_store(config)
+    if store is None:
+        return []
+    try:
+        return list(store.articles(article_ids))
+    finally:
+        store.close()
+
+
+def current_ids(config: Config) -> set[str]:
+    """Ids of the current version's articles (none before the first build)."""
+    store = _current_store(config)
+    if store is None:
+        return set()
+    try:
+        return set(store.ids())
+    finally:
+        store.close()
 
 
 def _current_store(config: Config) -> LayeredStore | None:

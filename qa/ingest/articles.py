@@ -1,8 +1,9 @@
 """Load news articles from a folder of scraped text, Markdown, HTML or JSON and clean them.
 
-Every format ends in the same scraped-text cleaner (`clean`), which takes page chrome, image file
-names, photo captions, the date line and the byline out of the body, so that the text an answer is
-drawn from is only what the journalist wrote. A bad file becomes a `Problem`, never a crash.
+Scraped text, Markdown and JSON records end in the same scraped-text cleaner (`clean`), which takes
+page chrome, image file names, photo captions, the date line and the byline out of the body, so that
+the text an answer is drawn from is only what the journalist wrote. HTML pages are read by
+trafilatura (qa/ingest/pages.py), as pages from the web are. A bad file becomes a `Problem`, never a crash.
 """
 from __future__ import annotations
 
@@ -18,10 +19,9 @@ from pathlib import Path
 from bs4 import BeautifulSoup, NavigableString
 from markdown_it import MarkdownIt
 
+from qa.ingest import pages
 from qa.ingest.text import tidy, words
 
-_HTML_DROPPED = ["script", "style", "nav", "header", "footer", "aside", "form", "noscript", "template",
-                 "head", "title"]
 _HTML_BLOCKS = ["p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
                 "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th", "figure", "hr",
                 "address", "center", "caption"]
@@ -80,6 +80,8 @@ class Article:
     captions: list[str] = field(default_factory=list)
     source: str = ""
     language: str | None = None
+    fetched_at: str | None = None
+    alternates: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -189,44 +191,24 @@ def _read_text(raw: str, path: Path) -> tuple[list[Article], list[Problem]]:
 
 def _read_markdown(raw: str, path: Path) -> tuple[list[Article], list[Problem]]:
     """Markdown markup must not reach the text, and a real renderer knows all of its syntax."""
-    return _read_markup(_MARKDOWN.render(raw), path, _HEADINGS)
-
-
-def _read_html(raw: str, path: Path) -> tuple[list[Article], list[Problem]]:
-    """Saved web pages carry their metadata in tags, and their story among menus and scripts."""
-    return _read_markup(raw, path, ["h1"])
-
-
-def _read_markup(markup: str, path: Path, headings: list[str]) -> tuple[list[Article], list[Problem]]:
-    """HTML's own metadata and figure captions beat guessing them from the text."""
-    soup = BeautifulSoup(markup, "html.parser")
-    heading = soup.find(headings) or soup.find("title")
-    title = _inline_text(heading) if heading is not None else None
-    meta = _html_meta(soup)
-    captions = [_inline_text(tag) for tag in soup.find_all("figcaption")]
-    for tag in soup.find_all(_HTML_DROPPED + ["figcaption"]):
-        tag.decompose()
-    article = _clean(_html_text(soup.body or soup), path.stem.strip(), title)
-    article.date = _iso_date(meta["date"] or "") or article.date
-    article.author = meta["author"] or article.author
-    article.url = meta["url"]
-    article.captions = list(dict.fromkeys([c for c in captions if c] + article.captions))
+    soup = BeautifulSoup(_MARKDOWN.render(raw), "html.parser")
+    heading = soup.find(_HEADINGS)
+    article = _clean(_html_text(soup), path.stem.strip(), _inline_text(heading) if heading is not None else None)
     article.source = str(path)
     return _checked(article, str(path))
 
 
-def _html_meta(soup: BeautifulSoup) -> dict[str, str | None]:
-    """Publishers put date, author and canonical address in these standard tags."""
-    def value(name: str, attrs: dict, key: str) -> str | None:
-        """An empty attribute is as good as a missing one."""
-        tag = soup.find(name, attrs=attrs)
-        return tidy(tag.get(key) or "") or None if tag else None
+def _read_html(raw: str, path: Path) -> tuple[list[Article], list[Problem]]:
+    """Saved web pages are read exactly as pages fetched from the web are."""
+    return _checked(from_page(pages.read(raw), path.stem.strip(), str(path)), str(path))
 
-    return {"date": value("meta", {"property": "article:published_time"}, "content")
-            or value("time", {"datetime": True}, "datetime"),
-            "author": value("meta", {"name": "author"}, "content"),
-            "url": value("link", {"rel": "canonical"}, "href")
-            or value("meta", {"property": "og:url"}, "content")}
+
+def from_page(page: pages.Page, article_id: str, source: str) -> Article:
+    """An article from trafilatura's reading; a sign-off line under the story names the author when the page did not."""
+    author, body = _take_byline(page.text.split("\n\n")) if page.text else (None, [])
+    return Article(id=article_id, title=page.title, text="\n\n".join(body), date=page.date,
+                   author=page.author or author, url=page.url, captions=page.captions, source=source,
+                   language=page.language)
 
 
 def _inline_text(tag) -> str:

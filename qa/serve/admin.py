@@ -1,4 +1,4 @@
-"""Changing the corpus while serving: add, replace and remove articles, for operators only.
+"""Changing the corpus while serving: articles and the web sources refreshed on a schedule, for operators only.
 
 Off unless QA_ADMIN_TOKEN is set (403); a missing or wrong `Authorization: Bearer …` gets 401; the
 token is compared in constant time. Every change publishes a new index version atomically (see
@@ -10,12 +10,15 @@ import hmac
 import json
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
 from qa.index import versions as index_mod
 from qa.ingest import articles as articles_mod
+from qa.ingest.fetch import FetchError, check_address
+from qa.ingest.state import State, source_id as _source_id
 from qa.serve.errors import ApiError
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
@@ -123,3 +126,54 @@ def remove_article(article_id: str):
     _authorise()
     manifest = _publish(remove=[article_id])
     return jsonify({"removed": article_id, "version": manifest["version"], "counts": manifest["counts"]})
+
+
+@bp.post("/sources")
+def add_source():
+    """Register a feed, sitemap or page for the scheduled refresh; 201 (200 when it was registered already)."""
+    _authorise()
+    try:
+        body = json.loads(request.get_data(cache=False).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "invalid_json", "send JSON like {\"url\": \"https://example.org/feed.rss\"}") from None
+    url = body.get("url") if isinstance(body, dict) else None
+    if not isinstance(url, str) or not url.strip() or len(url) > 2000:
+        raise ApiError(400, "invalid_url", "send {\"url\": \"https://…\"}: the address of a feed, sitemap or page")
+    url = url.strip()
+    try:
+        check_address(url, current_app.extensions["qa"].config.allow_private_urls)
+    except FetchError as exc:
+        if exc.kind != "dns":  # a name that does not resolve now may later; the crawl will report it
+            raise ApiError(422, "refused_url", str(exc)) from None
+    with _state() as state:
+        known = state.source(_source_id(url))
+        source = known or state.add_source(url)
+    return jsonify(source), 200 if known else 201
+
+
+@bp.get("/sources")
+def list_sources():
+    """The registered sources with their last run's summary."""
+    _authorise()
+    with _state() as state:
+        return jsonify(state.sources())
+
+
+@bp.delete("/sources/<source_id>")
+def remove_source(source_id: str):
+    """Stop refreshing a source (its articles stay in the index); 404 when there is no such source."""
+    _authorise()
+    with _state() as state:
+        if not state.remove_source(source_id):
+            raise ApiError(404, "source_not_found", f"no source with id {source_id!r}")
+    return jsonify({"removed": source_id})
+
+
+@contextmanager
+def _state():
+    """The crawl state of the served index folder, closed after the request."""
+    state = State(current_app.extensions["qa"].config.index_dir)
+    try:
+        yield state
+    finally:
+        state.close()

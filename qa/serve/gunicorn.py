@@ -64,8 +64,12 @@ class Server(BaseApplication):
 
 
 def _warm_up(worker) -> None:
-    """Run the model once in the new worker, then say where to point the browser."""
+    """Run the model once in the new worker, start its crawl scheduler (one worker wins its lock, see
+    qa/serve/schedule.py), then say where to point the browser."""
+    from qa.serve import schedule
+
     worker.wsgi.extensions["qa"].warm_up()
+    schedule.start(worker.wsgi.extensions["qa"])
     config = worker.app.qa_config
     print(f"ready: http://{config.host}:{config.port}/ (worker {worker.pid})", flush=True)
 

@@ -48,6 +48,7 @@ _PASSAGE = {
         "end": {"type": "integer", "minimum": 0},
         "highlights": {"type": "array", "items": _SPAN, "description": "answer sentences, offsets inside text"},
         "url": {"type": "string", "description": "the article page, scrolled to this passage"},
+        "source": {"type": "string", "description": "the site name of a web article (or the file it came from)"},
     },
 }
 
@@ -156,6 +157,9 @@ _ARTICLE = {"type": "object", "required": ["id", "title", "text", "date", "autho
                            "language": {"type": ["string", "null"]}, "source": {"type": "string"},
                            "date": {"type": ["string", "null"]}, "author": {"type": ["string", "null"]},
                            "url": {"type": ["string", "null"], "description": "the article's original address"},
+                           "fetched_at": {"type": ["string", "null"], "description": "when it was fetched"},
+                           "alternates": {"type": "array", "items": {"type": "string"},
+                                          "description": "other addresses of the same story"},
                            "captions": {"type": "array", "items": {"type": "string"}},
                            "passages": {"type": "array", "items": _ARTICLE_PASSAGE}}}
 
@@ -173,6 +177,14 @@ _RECORD = {"type": "object", "required": ["id", "text"],
 _CHANGE = {"type": "object", "required": ["version", "counts"],
            "properties": {"added": {"type": "array", "items": {"type": "string"}}, "removed": {"type": "string"},
                           "version": {"type": "string"}, "counts": {"type": "object"}}}
+
+_SOURCE = {"type": "object", "required": ["id", "url", "added_at", "last_run", "last_report"],
+           "properties": {"id": {"type": "string"}, "url": {"type": "string"}, "added_at": {"type": "string"},
+                          "last_run": {"type": ["string", "null"]},
+                          "last_report": {"type": ["object", "null"],
+                                          "description": "the last scheduled crawl: version, totals, failures"}}}
+
+_SOURCE_ID = {"name": "source_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "object", "required": ["code", "message"],
@@ -238,6 +250,28 @@ def document() -> dict:
                     "parameters": [_ARTICLE_ID],
                     "responses": {"200": _json(_ref("Change"), "published as a new index version"),
                                   **_errors(401, 403, 404, 405, 429, 507)}}},
+            "/api/sources": {
+                "get": {
+                    "summary": "Registered web sources (operators only)",
+                    "security": [{"operator": []}],
+                    "responses": {"200": _json({"type": "array", "items": _ref("Source")}, "sources"),
+                                  **_errors(401, 403, 405, 429)}},
+                "post": {
+                    "summary": "Register a feed, sitemap or page, refreshed on the schedule (operators only)",
+                    "security": [{"operator": []}],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}}}},
+                    "responses": {"200": _json(_ref("Source"), "registered already"),
+                                  "201": _json(_ref("Source"), "registered"),
+                                  **_errors(400, 401, 403, 405, 413, 422, 429)}}},
+            "/api/sources/{source_id}": {
+                "delete": {
+                    "summary": "Stop refreshing a source; its articles stay (operators only)",
+                    "security": [{"operator": []}],
+                    "parameters": [_SOURCE_ID],
+                    "responses": {"200": _json({"type": "object", "required": ["removed"],
+                                                "properties": {"removed": {"type": "string"}}}, "removed"),
+                                  **_errors(401, 403, 404, 405, 429)}}},
             "/api/examples": {"get": {
                 "summary": "A few questions about the loaded corpus",
                 "responses": {"200": _json({"type": "array", "items": {
@@ -256,5 +290,6 @@ def document() -> dict:
                        "schemas": {
             "AskRequest": _ask_request(), "AskResponse": _ASK_RESPONSE, "Answer": _ANSWER, "Citation": _CITATION,
             "Passage": _PASSAGE, "ArticleSummary": _SUMMARY, "Article": _ARTICLE, "Health": _HEALTH,
-            "Error": _ERROR, "ArticleRecord": _RECORD, "Change": _CHANGE, "Filters": _FILTERS}},
+            "Error": _ERROR, "ArticleRecord": _RECORD, "Change": _CHANGE, "Filters": _FILTERS,
+            "Source": _SOURCE}},
     }

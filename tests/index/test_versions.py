@@ -52,6 +52,14 @@ def test_other_weights_are_refused(seed_config, embedder, monkeypatch):
         index_mod.load(seed_config, embedder)
 
 
+def test_index_of_an_older_format_says_how_to_rebuild(fresh_config, embedder):
+    build_from_folder(fresh_config, embedder, progress=False)
+    manifest = index_mod.current_folder(fresh_config.index_dir) / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 5}))
+    with pytest.raises(index_mod.IndexMismatch, match="has format 5, this program reads format 6; rebuild it with"):
+        index_mod.load(fresh_config, embedder)
+
+
 def test_rebuild_reembeds_only_the_changed_article(fresh_config, embedder, seeds_copy):
     config = replace(fresh_config, seeds_dir=seeds_copy)
     first = build_from_folder(config, embedder, progress=False)

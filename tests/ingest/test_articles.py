@@ -234,7 +234,7 @@ def test_htm_falls_back_to_title_time_and_og_url(tmp_path):
     article = _only(tmp_path)
     assert (article.title, article.date, article.url) == ("Tiêu đề từ thẻ title", "2022-01-26T14:00:11",
                                                           "https://vd.vn/b")
-    assert article.text == "26/01\n\nNội dung chính."
+    assert article.text == "Nội dung chính."  # trafilatura drops the <time> line as page furniture
     assert article.author == "TTXVN"
 
 
@@ -348,7 +348,9 @@ def test_malformed_json_file(tmp_path):
 
 def test_empty_article_is_a_problem(tmp_path):
     _write(tmp_path, "rong.txt", "Skip to main content\nChỉ có tiêu đề\n\n.\n\nBT.jpg\n")
-    _write(tmp_path, "trang.html", "<html><body><nav>Menu</nav></body></html>")
+    _write(tmp_path, "trang.html", "<html><body><header><nav><ul><li><a href='/'>Trang chủ</a></li>"
+                                   "<li><a href='/tin'>Tin tức</a></li></ul></nav></header>"
+                                   "<footer>Bản quyền</footer></body></html>")
     articles, problems = load_folder(tmp_path)
     assert articles == []
     assert [p.source for p in problems] == [str(tmp_path / "rong.txt"), str(tmp_path / "trang.html")]

@@ -158,3 +158,39 @@ def test_cached_answers_follow_a_new_version(admin_client):
     assert not after["cached"] and after["index_version"] != first["index_version"]
     assert after["passages"][0]["article_id"] == "new_article"
     admin_client.delete("/api/articles/new_article", headers=AUTH)
+
+
+def test_sources_need_the_token(client, admin_client):
+    assert client.get("/api/sources").status_code == 403
+    assert admin_client.post("/api/sources", json={"url": "https://example.org/feed.rss"}).status_code == 401
+    assert admin_client.get("/api/sources", headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+
+def test_register_list_and_remove_a_source(admin_client):
+    first = admin_client.post("/api/sources", json={"url": "https://example.org/feed.rss"}, headers=AUTH)
+    assert first.status_code == 201, first.get_json()
+    source = first.get_json()
+    assert source["url"] == "https://example.org/feed.rss" and source["last_run"] is None
+    again = admin_client.post("/api/sources", json={"url": "https://example.org/feed.rss"}, headers=AUTH)
+    assert again.status_code == 200 and again.get_json()["id"] == source["id"]
+    listed = admin_client.get("/api/sources", headers=AUTH).get_json()
+    assert [s["id"] for s in listed] == [source["id"]]
+    removed = admin_client.delete(f"/api/sources/{source['id']}", headers=AUTH)
+    assert removed.status_code == 200 and removed.get_json() == {"removed": source["id"]}
+    assert admin_client.get("/api/sources", headers=AUTH).get_json() == []
+    missing = admin_client.delete(f"/api/sources/{source['id']}", headers=AUTH)
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "source_not_found"
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"url": "ftp://example.org/feed"}, 422, "refused_url"),
+    ({"url": "http://127.0.0.1:9/feed.rss"}, 422, "refused_url"),
+    ({"url": "http://10.1.2.3/feed.rss"}, 422, "refused_url"),
+    ({"url": ""}, 400, "invalid_url"),
+    ({"link": "https://example.org"}, 400, "invalid_url"),
+    (["https://example.org"], 400, "invalid_url"),
+])
+def test_bad_or_private_source_urls_are_refused(admin_client, body, status, code):
+    response = admin_client.post("/api/sources", json=body, headers=AUTH)
+    assert response.status_code == status and response.get_json()["error"]["code"] == code
+    assert admin_client.get("/api/sources", headers=AUTH).get_json() == []

@@ -268,7 +268,7 @@ def test_real_server_errors_are_json(live_server):
 
 def test_real_server_health_and_articles(live_server):
     status, _, health = _call(live_server + "/api/health")
-    assert status == 200 and health["counts"]["articles"] == 6
+    assert status == 200 and health["counts"]["articles"] == 7
     status, _, article = _call(live_server + "/api/articles/xss_test")
     assert status == 200 and "<script>alert(1)</script>" in article["text"]
 

@@ -14,8 +14,8 @@ from schemathesis.generation import GenerationMode
 EXAMPLES = 250
 OPERATIONS = ["POST /api/ask", "GET /api/search", "GET /api/articles", "POST /api/articles",
               "GET /api/articles/{article_id}", "DELETE /api/articles/{article_id}", "GET /api/examples",
-              "GET /api/health"]
-CONSTRAINED = ["POST /api/ask", "GET /api/search", "POST /api/articles"]
+              "GET /api/health", "GET /api/sources", "POST /api/sources", "DELETE /api/sources/{source_id}"]
+CONSTRAINED = ["POST /api/ask", "GET /api/search", "POST /api/articles", "POST /api/sources"]
 """Operations with a body or constrained parameters, so invalid requests can be generated."""
 
 

@@ -277,6 +277,21 @@ def test_markup_in_articles_stays_text(page, shots):
     assert page.evaluate("window.__csp") == []
 
 
+def test_web_article_card_and_page_link_to_the_original(page):
+    open_chat(page)
+    turn = ask(page, "Cầu vượt sông ở Hồng Thịnh dài bao nhiêu mét?")
+    card = turn.locator('.card[data-article-id="web_test"]').first
+    origin = card.locator(".card-origin a")
+    expect(origin).to_have_text("Xem bài gốc")
+    expect(card.locator(".card-meta")).to_contain_text("bao-mau.example")
+    expect(origin).to_have_attribute("href", "https://bao-mau.example/tin/cau-vuot-song-hong-thinh.html")
+    expect(turn.locator('.card[data-article-id="001_c3d5175d572a1b4d"] .card-origin')).to_have_count(0)
+    page.goto("/articles/web_test")
+    link = page.locator("#article-source a")
+    expect(link).to_have_text("Xem bài gốc — bao-mau.example")
+    expect(link).to_have_attribute("href", "https://bao-mau.example/tin/cau-vuot-song-hong-thinh.html")
+
+
 def focused(page) -> dict:
     return page.evaluate("""() => { const e = document.activeElement;
         return {id: e.id, cls: e.className, tag: e.tagName, outline: getComputedStyle(e).outlineStyle}; }""")
@@ -592,7 +607,7 @@ def test_the_time_named_in_a_question_is_a_chip_that_asks_again_without_it(page,
 def test_article_list_sorts_by_date_and_searches_titles(page):
     page.goto("/articles")
     items = page.locator("#article-list .list-item")
-    expect(items).to_have_count(6)
+    expect(items).to_have_count(7)
     first = items.first.locator("a.list-item-title")
     expect(first).to_have_attribute("href", f"/articles/{ARTICLE_CHAIR}")
     expect(items.nth(1).locator("a.list-item-title")).to_have_attribute("href", f"/articles/{ARTICLE_GUIDE}")
