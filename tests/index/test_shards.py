@@ -1,0 +1,149 @@
+"""A sharded index answers exactly as the single index over the same articles; damage and failed builds."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, SHARED, needs_shared
+
+from qa import eval as eval_mod
+from qa.index import shards, versions
+from qa.ingest.articles import load_folder
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+XQUAD = SHARED / "benchmarks" / "xquad_vi"
+
+
+def _jsonl(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def seed_dialogues() -> list[tuple[str, list[dict]]]:
+    """Seed questions (with diacritics, without, in English), metadata questions and follow-ups with history."""
+    asked = [(q["question"], []) for q in _jsonl("seed_questions.jsonl")]
+    asked += [(q["question"], []) for q in _jsonl("metadata_questions.jsonl")][:8]
+    asked += [(q["question"], []) for q in _jsonl("out_of_corpus.jsonl")][:8]
+    for c in _jsonl("conversations.jsonl"):
+        first, then = c["turns"][0], c["turns"][1]
+        asked.append((then, [{"role": "user", "content": first}, {"role": "assistant", "content": "…"}]))
+    return asked
+
+
+def assert_same(single, sharded, dialogues) -> None:
+    """Same passages in the same order with scores within 1e-4, and the same answer, citations and found."""
+    for question, history in dialogues:
+        one, many = single.ask(question, 5, history), sharded.ask(question, 5, history)
+        where = f"question {question!r}"
+        assert [p["id"] for p in many["passages"]] == [p["id"] for p in one["passages"]], where
+        for a, b in zip(one["passages"], many["passages"]):
+            for key in ("score", "dense_score", "lexical_score"):
+                assert b[key] == pytest.approx(a[key], abs=1e-4), f"{where}: {key} of {a['id']}"
+        assert many["found"] == one["found"], where
+        assert many["answer"] == one["answer"], where
+        assert many["resolved_question"] == one["resolved_question"], where
+        assert "partial" not in many
+
+
+def sharded_service(config, embedder, articles, count: int, tmp: Path):
+    """A service over `articles` built into `count` shards in this process."""
+    from qa.service import Service
+
+    sharded = replace(config, index_dir=tmp / f"shards-{count}")
+    shards.build(sharded, articles, embedder, count, progress=False)
+    return Service(sharded, embedder, layout=shards)
+
+
+def test_two_shards_answer_as_one_index_over_the_seeds(service, seed_config, embedder, tmp_path):
+    articles, _ = load_folder(SEEDS)
+    assert_same(service, sharded_service(seed_config, embedder, articles, 2, tmp_path), seed_dialogues())
+
+
+@pytest.fixture(scope="module")
+def news_and_xquad(base_config, embedder, tmp_path_factory):
+    """The seeds plus the xquad_vi paragraphs: one single index and its articles."""
+    from qa.service import Service
+
+    articles = load_folder(SEEDS)[0] + eval_mod.load_benchmark(XQUAD)[0]
+    config = replace(base_config, index_dir=tmp_path_factory.mktemp("single"))
+    versions.build(config, articles, embedder, progress=False)
+    return Service(config, embedder), articles
+
+
+@needs_shared("benchmarks", "xquad_vi")
+@pytest.mark.parametrize("count", [2, 3])
+def test_shards_answer_as_one_index_over_seeds_and_a_benchmark(news_and_xquad, embedder, count, tmp_path):
+    single, articles = news_and_xquad
+    sharded = sharded_service(single.config, embedder, articles, count, tmp_path)
+    questions = eval_mod.load_benchmark(XQUAD)[1][::40]
+    assert len(sharded.index.shards) == count
+    assert_same(single, sharded, seed_dialogues() + [(q.text, []) for q in questions])
+
+
+def test_set_manifest_names_each_shard_and_the_corpus_statistics(seed_config, embedder, tmp_path):
+    articles, _ = load_folder(SEEDS)
+    config = replace(seed_config, index_dir=tmp_path / "set")
+    manifest = shards.build(config, articles, embedder, 2, progress=False)
+    folder = versions.current_folder(config.index_dir)
+    assert [s["name"] for s in manifest["shards"]] == ["shard-0", "shard-1"]
+    assert sum(s["articles"] for s in manifest["shards"]) == len(articles)
+    for entry in manifest["shards"]:
+        assert (shards.shard_folder(folder, entry) / "manifest.json").is_file()
+    single = versions.load(seed_config, embedder)
+    assert manifest["statistics"]["documents"] == len(single.dense) == manifest["counts"]["passages"]
+    assert manifest["statistics"]["tokens"] == int(single.lexical.base.offsets[-1])
+
+
+def test_more_shards_than_the_articles_fill_is_refused(seed_config, embedder, tmp_path):
+    articles, _ = load_folder(SEEDS)
+    with pytest.raises(ValueError, match="shard-2 would hold no article"):
+        shards.build(replace(seed_config, index_dir=tmp_path / "set"), articles, embedder, 3, progress=False)
+
+
+class _Failing:
+    """An embedder that breaks down once it has embedded some passages (a build dying half-way)."""
+
+    def __init__(self, embedder, after: int):
+        self.embedder, self.left = embedder, after
+
+    def __getattr__(self, name):
+        return getattr(self.embedder, name)
+
+    def encode_passages(self, texts, spans=None, **options):
+        self.left -= len(texts)
+        if self.left < 0:
+            raise RuntimeError("the node running the build went away")
+        return self.embedder.encode_passages(texts, spans, **options)
+
+
+def test_a_failed_build_leaves_the_previous_set_published(seed_config, embedder, tmp_path):
+    articles, _ = load_folder(SEEDS)
+    config = replace(seed_config, index_dir=tmp_path / "set")
+    first = shards.build(config, articles, embedder, 2, progress=False)
+    with pytest.raises(RuntimeError, match="went away"):
+        shards.build(config, articles, embedder, 2, progress=False, shard_embedder=_Failing(embedder, 5))
+    assert shards.current(config)[1]["version"] == first["version"]
+    assert not list((tmp_path / "set" / versions.VERSIONS).glob(".tmp-*"))
+    assert shards.load(config, embedder).version == first["version"]
+
+
+def test_a_damaged_shard_is_refused_by_name_and_the_others_answer(seed_config, embedder, tmp_path, caplog):
+    from qa.service import Service
+
+    articles, _ = load_folder(SEEDS)
+    config = replace(seed_config, index_dir=tmp_path / "set")
+    manifest = shards.build(config, articles, embedder, 2, progress=False)
+    folder = versions.current_folder(config.index_dir)
+    vectors = shards.shard_folder(folder, manifest["shards"][0]) / "vectors.npy"
+    data = bytearray(vectors.read_bytes())
+    data[-8:] = bytes(8)
+    vectors.write_bytes(bytes(data))
+    service = Service(config, embedder, layout=shards)
+    assert "shard-0" in caplog.text and "damaged" in caplog.text
+    result = service.ask("Ai chủ trì Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 6?")
+    assert result["partial"] is True and result["missing_shards"] == ["shard-0"]
+    held = {a.id for a in articles if shards.shard_of(a.id, 2) == 1}
+    assert result["passages"] and {p["article_id"] for p in result["passages"]} <= held
+    health = service.health()
+    assert health["status"] == "degraded" and health["missing_shards"] == ["shard-0"]
