@@ -1,49 +1,17 @@
 """A sharded index answers exactly as the single index over the same articles; damage and failed builds."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, SHARED, needs_shared
+from conftest import SEEDS, SHARED, assert_same, needs_shared, seed_dialogues
 
 from qa import eval as eval_mod
 from qa.index import shards, versions
 from qa.ingest.articles import load_folder
 
-DATA = Path(__file__).resolve().parent.parent / "data"
 XQUAD = SHARED / "benchmarks" / "xquad_vi"
-
-
-def _jsonl(name: str) -> list[dict]:
-    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def seed_dialogues() -> list[tuple[str, list[dict]]]:
-    """Seed questions (with diacritics, without, in English), metadata questions and follow-ups with history."""
-    asked = [(q["question"], []) for q in _jsonl("seed_questions.jsonl")]
-    asked += [(q["question"], []) for q in _jsonl("metadata_questions.jsonl")][:8]
-    asked += [(q["question"], []) for q in _jsonl("out_of_corpus.jsonl")][:8]
-    for c in _jsonl("conversations.jsonl"):
-        first, then = c["turns"][0], c["turns"][1]
-        asked.append((then, [{"role": "user", "content": first}, {"role": "assistant", "content": "…"}]))
-    return asked
-
-
-def assert_same(single, sharded, dialogues) -> None:
-    """Same passages in the same order with scores within 1e-4, and the same answer, citations and found."""
-    for question, history in dialogues:
-        one, many = single.ask(question, 5, history), sharded.ask(question, 5, history)
-        where = f"question {question!r}"
-        assert [p["id"] for p in many["passages"]] == [p["id"] for p in one["passages"]], where
-        for a, b in zip(one["passages"], many["passages"]):
-            for key in ("score", "dense_score", "lexical_score"):
-                assert b[key] == pytest.approx(a[key], abs=1e-4), f"{where}: {key} of {a['id']}"
-        assert many["found"] == one["found"], where
-        assert many["answer"] == one["answer"], where
-        assert many["resolved_question"] == one["resolved_question"], where
-        assert "partial" not in many
 
 
 def sharded_service(config, embedder, articles, count: int, tmp: Path):
