@@ -64,9 +64,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from qa.cli import _config
     from qa.cluster import serving
 
-    names = serving.deploy(args.ray, _config(args), args.replicas)
+    names, refused = serving.deploy(args.ray, _config(args), args.replicas)
     print(f"deployed {len(names)} shards with {args.replicas} replicas each: {', '.join(names)}")
-    return 0
+    for name, reason in refused.items():
+        print(f"error: {name} refused: {reason}", file=sys.stderr)
+    return 3 if refused and not names else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from qa.cluster import connect
 from qa.config import Config
 from qa.index import shards
+from qa.index.versions import IndexProblem
 from qa.service import Service
 
 log = logging.getLogger(__name__)
@@ -41,25 +42,34 @@ class ShardServer:
         return getattr(getattr(self.index, part), method)(*args)
 
 
-def deploy(address: str, config: Config, replicas: int = 1) -> list[str]:
-    """Deploy every shard of the published set (R replicas each) and remove other sets' shards; app names."""
+def deploy(address: str, config: Config, replicas: int = 1) -> tuple[list[str], dict[str, str]]:
+    """Deploy every usable shard of the published set (R replicas each) and remove other sets' shards.
+
+    Returns the applications deployed and the shards refused (damaged files), each with the reason."""
     connect(address)
     from ray import serve
 
     folder, manifest = shards.current(config)
+    folder = folder.resolve()
     serve.start(proxy_location="Disabled")
-    wanted = []
+    wanted, refused = [], {}
     for entry in manifest["shards"]:
+        try:
+            shards.open_shard(config, folder, entry, None, checksums=True).close()
+        except IndexProblem as exc:
+            log.error("refusing %s: %s", entry["name"], exc)
+            refused[entry["name"]] = str(exc)
+            continue
         deployment = serve.deployment(ShardServer, name=DEPLOYMENT, num_replicas=replicas,
                                       ray_actor_options={"num_cpus": 0}, max_ongoing_requests=64,
                                       health_check_period_s=2, health_check_timeout_s=10)
         name = app_name(entry)
-        serve.run(deployment.bind(config, str(folder.resolve()), entry), name=name, route_prefix=None)
+        serve.run(deployment.bind(config, str(folder), entry), name=name, route_prefix=None)
         wanted.append(name)
     for name in serve.status().applications:
         if name.startswith("qa-shard-") and name not in wanted:
             serve.delete(name)
-    return wanted
+    return wanted, refused
 
 
 class _Pending:
