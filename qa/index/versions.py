@@ -61,6 +61,10 @@ class IndexCorrupt(IndexProblem):
     """A file of the version is missing, truncated or altered."""
 
 
+class ShardedSet(IndexProblem):
+    """The index is a set of shards (qa/index/shards.py), which updates do not handle yet."""
+
+
 class UnknownArticle(ValueError):
     """An update names an article the index does not have."""
 
@@ -249,6 +253,11 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
     The writer lock covers reading the current version too, so concurrent updates never lose each other.
     """
     with _locked(Path(config.index_dir)):
+        folder = current_folder(config.index_dir)
+        if folder is not None and (folder / "cluster.json").is_file():
+            raise ShardedSet(f"the index in {config.index_dir} is a set of shards: adding or removing articles "
+                             "works on a single index only for now; rebuild the set with the changed articles: "
+                             f"python -m qa build --ray ADDRESS --shards S --index {config.index_dir}")
         store = _current_store(config)
         previous = _reusable(config, embedder)
         live = set(store.ids()) if store else set()

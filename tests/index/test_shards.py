@@ -115,3 +115,12 @@ def test_a_damaged_shard_is_refused_by_name_and_the_others_answer(seed_config, e
     assert result["passages"] and {p["article_id"] for p in result["passages"]} <= held
     health = service.health()
     assert health["status"] == "degraded" and health["missing_shards"] == ["shard-0"]
+
+
+def test_updates_of_a_sharded_set_are_refused_with_what_to_run(seed_config, embedder, tmp_path):
+    articles, _ = load_folder(SEEDS)
+    config = replace(seed_config, index_dir=tmp_path / "set")
+    first = shards.build(config, articles, embedder, 2, progress=False)
+    with pytest.raises(versions.ShardedSet, match="python -m qa build --ray ADDRESS --shards S"):
+        versions.update(config, embedder, remove=[articles[0].id])
+    assert shards.current(config)[1]["version"] == first["version"]
