@@ -368,8 +368,9 @@ class _Lexical:
 
     def known(self, tokens: list[str]) -> list[bool]:
         """Which tokens occur in some available shard."""
-        return np.any(np.array(self.index.each("lexical", "known", tokens), dtype=bool), axis=0).tolist() \
-            if tokens else []
+        if not tokens:
+            return []
+        return np.any(np.array(self.index.each("lexical", "known", tokens), dtype=bool), axis=0).tolist()
 
     def idf(self, tokens: list[str]) -> list[float]:
         """BM25 inverse document frequency over the available shards together."""

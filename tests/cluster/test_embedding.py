@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 
 from qa.index import shards
+from qa.ingest.articles import load_folder
 
 from conftest import SEEDS, assert_same, needs_ray, seed_dialogues
 
@@ -41,3 +42,38 @@ def test_build_on_the_cluster_answers_as_the_single_index(ray_cluster, runner, s
     assert [s["name"] for s in shards.current(config)[1]["shards"]] == ["shard-0", "shard-1"]
     assert_same(service, Service(config, embedder, layout=shards), seed_dialogues())
 
+
+
+@needs_ray
+def test_a_build_driver_killed_half_way_leaves_the_previous_set_and_a_rerun_completes(ray_cluster, seed_config,
+                                                                                       embedder, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from qa.index import versions
+
+    from conftest import ROOT
+
+    config = replace(seed_config, index_dir=tmp_path / "index")
+    first = shards.build(config, load_folder(SEEDS)[0], embedder, 2, progress=False)
+    command = [sys.executable, "-m", "qa", "build", "--ray", ray_cluster.address, "--shards", "2",
+               "--index", str(config.index_dir), "--seeds", str(SEEDS)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 180
+    versions_dir = config.index_dir / versions.VERSIONS
+    while not list(versions_dir.glob(".tmp-*/shard-0/current")):  # the first shard is written, the set is not
+        assert proc.poll() is None and time.time() < deadline, "the build ended before its first shard was written"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert shards.current(config)[1]["version"] == first["version"]
+    assert shards.load(config, embedder).version == first["version"]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert shards.current(config)[1]["version"] != first["version"]
+    assert not list(versions_dir.glob(".tmp-*"))

@@ -6,6 +6,7 @@ import shutil
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -17,6 +18,13 @@ from conftest import SEEDS, assert_same, needs_ray, seed_dialogues, start_server
 
 pytestmark = needs_ray
 QUESTION = "Ai chủ trì Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 6?"
+
+
+def in_thread(call):
+    """Run a call in a thread of its own, as a gunicorn worker thread does: Serve refuses blocking calls from a
+    thread running an asyncio loop, which earlier tests (Playwright's) may leave in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(call).result()
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +43,8 @@ def test_served_shards_answer_as_the_single_index(ray_cluster, sharded_config, s
     from qa.cluster.serving import ClusterService
 
     served = ClusterService(sharded_config, ray_cluster.address, embedder)
-    assert served.health()["status"] == "ok"
-    assert_same(service, served, seed_dialogues())
+    assert in_thread(served.health)["status"] == "ok"
+    in_thread(lambda: assert_same(service, served, seed_dialogues()))
 
 
 def test_damaged_shard_is_refused_by_name_and_the_other_serves(ray_cluster, sharded_config, embedder, tmp_path):
@@ -55,7 +63,8 @@ def test_damaged_shard_is_refused_by_name_and_the_other_serves(ray_cluster, shar
     try:
         assert list(refused) == ["shard-1"] and "checksum" in refused["shard-1"]
         assert names == [serving.app_name(manifest["shards"][0])]
-        result = serving.ClusterService(config, ray_cluster.address, embedder, timeout=2).ask(QUESTION)
+        served = serving.ClusterService(config, ray_cluster.address, embedder, timeout=2)
+        result = in_thread(lambda: served.ask(QUESTION))
         assert result["partial"] is True and result["missing_shards"] == ["shard-1"] and result["passages"]
     finally:
         serving.deploy(ray_cluster.address, sharded_config, replicas=2)
