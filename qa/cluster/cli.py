@@ -24,7 +24,7 @@ def extend(sub, build: argparse.ArgumentParser, serve: argparse.ArgumentParser) 
     deploy.add_argument("--ray", required=True, metavar="ADDRESS", help="the cluster's address (host:port)")
     deploy.add_argument("--replicas", type=int, default=1, help="replicas of each shard (default 1)")
     deploy.add_argument("--index", dest="index_dir", type=Path, help="index folder (QA_INDEX_DIR, default index/)")
-    deploy.set_defaults(func=cmd_deploy)
+    deploy.set_defaults(func=lambda args: _prepared(cmd_deploy, args))
     for p, verb in ((build, "build on"), (serve, "serve the shards from")):
         p.add_argument("--ray", metavar="ADDRESS", help=f"{verb} the Ray cluster at ADDRESS (host:port)")
     build.add_argument("--shards", type=int, default=2, help="with --ray: shards to split the articles into "
@@ -36,7 +36,15 @@ def extend(sub, build: argparse.ArgumentParser, serve: argparse.ArgumentParser) 
 
 def _either(on_cluster, alone):
     """The cluster's command when --ray is given, the single machine's otherwise."""
-    return lambda args: on_cluster(args) if args.ray else alone(args)
+    return lambda args: _prepared(on_cluster, args) if args.ray else alone(args)
+
+
+def _prepared(command, args: argparse.Namespace) -> int:
+    """A cluster command, with Ray set to keep a loopback cluster on loopback before anything imports it."""
+    from qa.cluster import prepare
+
+    prepare(args.ray)
+    return command(args)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
