@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make serve   - install, build the index from seeds/ (first time), serve the chat
-#   make test    - install (Python packages and Debian's chromium), run every test
+#   make test    - install (Python packages, the cluster extra and Debian's chromium), run every test
 #   make lint    - install, then ruff (settings in pyproject.toml)
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -16,13 +16,18 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
+# The cluster extra (Ray), for the cluster tests; the single-machine service never needs it.
+$(VENV)/.installed-cluster: $(VENV)/.installed requirements-cluster.txt
+	$(PY) -m pip install --quiet -r requirements-cluster.txt
+	touch $@
+
 lint: install
 	$(PY) -m ruff check .
 
 serve: install
 	$(PY) -m qa serve
 
-test: install chromium
+test: install $(VENV)/.installed-cluster chromium
 	$(PY) -m pytest
 
 chromium:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa import eval as eval_mod
+from qa.cluster import cli as cluster_cli
 from qa.config import Config
 from qa.index import versions as index_mod
 from qa.ingest import articles as articles_mod
@@ -316,6 +317,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--mode", choices=MODES, default="hybrid")
     e.add_argument("--limit", type=int, help="only the first N questions")
     e.add_argument("--json", action="store_true", help="print JSON")
+    cluster_cli.extend(sub, b, s)
     return top
 
 

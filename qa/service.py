@@ -32,14 +32,18 @@ class Service:
     app runs before every request) is used whole by the next call and never mixed into a running one.
     """
 
-    def __init__(self, config: Config, embedder: Embedder | None = None):
-        """Load the model while the index files are checksummed (hashlib runs beside Python code)."""
-        self.config = config
+    def __init__(self, config: Config, embedder: Embedder | None = None, layout=index_mod):
+        """Load the model while the index files are checksummed (hashlib runs beside Python code).
+
+        `layout` opens the index: one version (qa/index/versions.py) or a set of shards, in this process
+        (qa/index/shards.py) or on a cluster (qa/cluster/serving.py); each has `verify` and `load`.
+        """
+        self.config, self.layout = config, layout
         with ThreadPoolExecutor(1) as pool:
-            verified = pool.submit(index_mod.verify, config)
+            verified = pool.submit(layout.verify, config)
             self.embedder = embedder or Embedder.from_config(config)
             folder = verified.result()
-        self.index = index_mod.load(config, self.embedder, verify=False, folder=folder)
+        self.index = layout.load(config, self.embedder, verify=False, folder=folder)
         self._refresh_lock = threading.Lock()
         self._refused = None
         lang.prepare()
@@ -61,7 +65,7 @@ class Service:
             if folder == self.index.folder:
                 return False
             try:
-                self.index = index_mod.load(self.config, self.embedder, verify=False, previous=self.index)
+                self.index = self.layout.load(self.config, self.embedder, verify=False, previous=self.index)
                 self._answer.cache_clear()
             except index_mod.IndexProblem as exc:
                 self._refused = folder
@@ -151,7 +155,8 @@ class Service:
         return {"question": question, "resolved_question": resolved, "language": language,
                 "found": answer is not None, "answer": answer,
                 "evidence": evidence.to_dict(), "passages": [_public(p) for p in passages],
-                **_scoped(filters, within), "index_version": index.version, "computed_at": time.perf_counter()}
+                **_scoped(filters, within), "index_version": index.version, **_completeness(index),
+                "computed_at": time.perf_counter()}
 
     def article(self, article_id: str) -> dict | None:
         """A whole article with its metadata and its passages (offsets into its text)."""
@@ -178,12 +183,19 @@ class Service:
 
     def health(self) -> dict:
         """What is loaded: model, index version and counts, and which worker process answered."""
-        m = self.index.manifest
-        return {"status": "ok", "model": {**m["model"], "backend": self.embedder.backend,
-                                         "query_backend": self.embedder.query_backend},
+        index = self.index
+        m = index.manifest
+        return {"status": "degraded" if index.missing_shards else "ok", **_completeness(index),
+                "model": {**m["model"], "backend": self.embedder.backend, "query_backend": self.embedder.query_backend},
                 "index": {"version": m["version"], "format": m["format"], "built_at": m["built_at"],
                           "settings": m["settings"]},
                 "counts": {k: m["counts"][k] for k in ("articles", "passages", "sentences")}, "pid": os.getpid()}
+
+
+def _completeness(index: index_mod.Index) -> dict:
+    """For a sharded index missing some shards, which ones (a single version adds nothing)."""
+    missing = index.missing_shards
+    return {"partial": True, "missing_shards": missing} if missing else {}
 
 
 def _evidence(index: index_mod.Index, question: str, resolved: str, language: str, ranked: list,

@@ -1,6 +1,7 @@
 """Shared fixtures: the real model and a seed index, each built once per test session."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from qa.config import Config  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"  # benchmarks and corpora beside the repository, not shipped with it
+DATA = ROOT / "tests" / "data"
 
 
 def needs_shared(*parts: str):
@@ -176,7 +178,7 @@ def live_corpus(tmp_path_factory) -> Path:
 
 
 def start_server(index_dir: Path, seeds: Path, model_cache: Path, workers: int = 1, env: dict | None = None,
-                 preexec=None, timeout: float = 240):
+                 preexec=None, timeout: float = 240, options: tuple = ()):
     """Start `python -m qa serve` on a free port; returns (process, base URL) once it answers and every
     worker has said it is ready (a worker still warming up would not take requests yet)."""
     import subprocess
@@ -189,7 +191,7 @@ def start_server(index_dir: Path, seeds: Path, model_cache: Path, workers: int =
                     **(env or {}))
     log = open(Path(index_dir).parent / f"server-{port}.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port), "--workers", str(workers),
-                             "--index", str(index_dir), "--seeds", str(seeds)], stdout=log,
+                             "--index", str(index_dir), "--seeds", str(seeds), *options], stdout=log,
                             stderr=subprocess.STDOUT, env=full_env, cwd=ROOT, preexec_fn=preexec,
                             start_new_session=True)
     proc.log_path = log.name
@@ -225,3 +227,52 @@ def live_server(live_corpus, base_config, tmp_path_factory):
     proc, url = start_server(tmp_path_factory.mktemp("live") / "index", live_corpus, base_config.model_cache)
     yield url
     stop_server(proc)
+
+
+def _jsonl(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def seed_dialogues() -> list[tuple[str, list[dict]]]:
+    """Seed questions (with diacritics, without, in English), metadata questions and follow-ups with history."""
+    asked = [(q["question"], []) for q in _jsonl("seed_questions.jsonl")]
+    asked += [(q["question"], []) for q in _jsonl("metadata_questions.jsonl")][:8]
+    asked += [(q["question"], []) for q in _jsonl("out_of_corpus.jsonl")][:8]
+    for c in _jsonl("conversations.jsonl"):
+        first, then = c["turns"][0], c["turns"][1]
+        asked.append((then, [{"role": "user", "content": first}, {"role": "assistant", "content": "…"}]))
+    return asked
+
+
+def assert_same(single, sharded, dialogues) -> None:
+    """Same passages in the same order with scores within 1e-4, and the same answer, citations and found."""
+    for question, history in dialogues:
+        one, many = single.ask(question, 5, history), sharded.ask(question, 5, history)
+        where = f"question {question!r}"
+        assert [p["id"] for p in many["passages"]] == [p["id"] for p in one["passages"]], where
+        for a, b in zip(one["passages"], many["passages"]):
+            for key in ("score", "dense_score", "lexical_score"):
+                assert b[key] == pytest.approx(a[key], abs=1e-4), f"{where}: {key} of {a['id']}"
+        assert many["found"] == one["found"], where
+        assert many["answer"] == one["answer"], where
+        assert many["resolved_question"] == one["resolved_question"], where
+        assert "partial" not in many
+
+
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                               reason="the cluster extra is not installed (pip install -r requirements-cluster.txt)")
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One real multi-node Ray cluster for every cluster test: a head and 2 nodes of 1 CPU, all on 127.0.0.1,
+    with this process connected as a driver."""
+    from qa.cluster import connect, local
+
+    cluster = local.start(nodes=3, cpus_per_node=1)
+    connect(cluster.address)
+    yield cluster
+    import ray
+
+    ray.shutdown()
+    cluster.shutdown()

@@ -215,14 +215,16 @@ class LayeredLexical:
         """Which tokens occur in the corpus."""
         return [i is not None for i in self.vocab.lookup(tokens)]
 
-    def idf(self, tokens: list[str]) -> list[float]:
-        """BM25 inverse document frequency of index tokens (unknown tokens count as rarest)."""
+    def frequencies(self, tokens: list[str]) -> tuple[np.ndarray, int]:
+        """How many passages contain each index token (0 when unknown), and how many passages there are."""
         found = self.vocab.lookup(tokens)
         ids = np.array([i if i is not None else -1 for i in found], dtype=np.int64)
         df = sum(segment.document_frequencies(np.maximum(ids, 0)) for segment, _ in self._segments())
-        df = np.where(ids >= 0, df, 0)
-        n_docs = sum(len(segment) for segment, _ in self._segments())
-        return [float(v) for v in np.log(1 + (n_docs - df + 0.5) / (df + 0.5))]
+        return np.where(ids >= 0, df, 0), sum(len(segment) for segment, _ in self._segments())
+
+    def idf(self, tokens: list[str]) -> list[float]:
+        """BM25 inverse document frequency of index tokens (unknown tokens count as rarest)."""
+        return bm25_idf(*self.frequencies(tokens))
 
     def rows_with(self, token: str) -> np.ndarray:
         """Live rows containing a token."""
@@ -237,6 +239,11 @@ class LayeredLexical:
         if row >= self.first and self.delta is not None:
             return self.delta.passage_tokens(row - self.first)
         return self.base.passage_tokens(row)
+
+
+def bm25_idf(frequencies: np.ndarray, n_docs: int) -> list[float]:
+    """BM25 inverse document frequency from how many of `n_docs` passages hold each token."""
+    return [float(v) for v in np.log(1 + (n_docs - frequencies + 0.5) / (frequencies + 0.5))]
 
 
 def open_store(folder: Path, hidden: frozenset[str], base_dense: Dense | None = None) -> LayeredStore:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -138,29 +139,50 @@ class Vocabulary:
                    base)
 
 
+@dataclass(frozen=True)
+class Statistics:
+    """Corpus-wide BM25 figures for a segment that is one part (a shard) of a larger corpus."""
+
+    documents: int
+    tokens: int
+    frequencies: dict[int, int]  # token hash -> passages of the whole corpus containing it
+
+    @classmethod
+    def of(cls, token_lists: list[list[str]]) -> "Statistics":
+        """The figures of a corpus given as each passage's index tokens."""
+        frequencies = Counter(token_hash(t) for tokens in token_lists for t in set(tokens))
+        return cls(len(token_lists), sum(map(len, token_lists)), dict(frequencies))
+
+
 class Lexical:
     """A bm25s index over one segment's passage token ids; scores every passage for some token ids at once.
 
     Each passage's token ids are kept too, so a later build reuses them instead of re-tokenising.
-    A delta segment is weighted with its base's statistics, so the two segments' scores add up.
+    A delta segment is weighted with its base's statistics, a shard with the whole corpus's, so the
+    segments' scores add up.
     """
 
     def __init__(self, bm25, vocab: Vocabulary, tokens: np.ndarray, offsets: np.ndarray):
         self.bm25, self.vocab, self.tokens, self.offsets = bm25, vocab, tokens, offsets
 
     @classmethod
-    def build(cls, token_ids: list[np.ndarray], vocab: Vocabulary, base: "Lexical | None" = None) -> "Lexical":
-        """Index passages given as token ids (row order) of `vocab`; a delta segment names its `base`."""
+    def build(cls, token_ids: list[np.ndarray], vocab: Vocabulary, base: "Lexical | None" = None,
+              statistics: Statistics | None = None) -> "Lexical":
+        """Index passages given as token ids (row order) of `vocab`; a delta segment names its `base`, a shard
+        the `statistics` of the whole corpus."""
         import bm25s
 
         lists = [ids.tolist() for ids in token_ids]
-        if base is None:
+        if base is not None:
+            vocab = vocab.extension()
+            bm25 = _weighted_by(lists, len(vocab), _with_base(base, lists))
+        elif statistics is not None:
+            vocab = vocab.merged()
+            bm25 = _weighted_by(lists, len(vocab), _with_statistics(statistics, vocab))
+        else:
             vocab = vocab.merged()
             bm25 = bm25s.BM25()
             bm25.index((lists, {i: i for i in range(len(vocab))}), create_empty_token=False, show_progress=False)
-        else:
-            vocab = vocab.extension()
-            bm25 = _weighted_by(base, lists, len(vocab))
         offsets = np.zeros(len(token_ids) + 1, dtype=np.int64)
         np.cumsum([len(ids) for ids in token_ids], out=offsets[1:])
         tokens = np.concatenate(token_ids) if token_ids else np.zeros(0, dtype=np.int32)
@@ -218,22 +240,43 @@ class Lexical:
         return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)
 
 
-def _weighted_by(base: Lexical, lists: list[list[int]], columns: int):
-    """bm25s scores for a delta segment with the idf and average length of base and delta together.
+def _with_base(base: Lexical, lists: list[list[int]]):
+    """Document count, average length and frequencies of a delta segment and its base together."""
+    n_docs = len(base) + len(lists)
+    average = (int(base.offsets[-1]) + sum(map(len, lists))) / max(n_docs, 1)
+
+    def frequencies(present: np.ndarray, own: np.ndarray) -> np.ndarray:
+        return base.document_frequencies(present) + own
+
+    return n_docs, average, frequencies
+
+
+def _with_statistics(statistics: Statistics, vocab: Vocabulary):
+    """Document count, average length and frequencies of the whole corpus a shard is part of."""
+    hashes, ids = vocab._tables()
+    hash_of = dict(zip(ids.tolist(), hashes.tolist()))
+
+    def frequencies(present: np.ndarray, own: np.ndarray) -> np.ndarray:
+        return np.array([statistics.frequencies[hash_of[int(i)]] for i in present], dtype=np.int64)
+
+    return statistics.documents, statistics.tokens / max(statistics.documents, 1), frequencies
+
+
+def _weighted_by(lists: list[list[int]], columns: int, corpus):
+    """bm25s scores for a segment with the idf and average length of the corpus it is part of.
 
     bm25s' own `index` would weigh a few passages by themselves alone, making their scores
-    incomparable with the base's; its scoring steps are reused with the corpus-wide figures.
+    incomparable with the other segments'; its scoring steps are reused with the corpus-wide figures.
     """
     import bm25s
     import scipy.sparse as sp
     from bm25s.scoring import _build_scores_and_indices_for_matrix, _select_idf_scorer
 
+    n_docs, average, frequencies_of = corpus
     bm25 = bm25s.BM25()
     own = Counter(t for ids in lists for t in set(ids))
-    n_docs = len(base) + len(lists)
-    average = (int(base.offsets[-1]) + sum(map(len, lists))) / max(n_docs, 1)
     present = np.fromiter(own, dtype=np.int64, count=len(own))
-    frequencies = base.document_frequencies(present) + np.fromiter(own.values(), dtype=np.int64, count=len(own))
+    frequencies = frequencies_of(present, np.fromiter(own.values(), dtype=np.int64, count=len(own)))
     idf = np.zeros(columns, dtype=bm25.dtype)
     score_idf = _select_idf_scorer(bm25.idf_method)
     idf[present] = [score_idf(int(df), N=n_docs) for df in frequencies]

@@ -32,7 +32,7 @@ from qa.ingest.articles import Article, Problem
 from qa.config import Config
 from qa.model.embedder import Embedder
 from qa.index.layers import DELTA, LayeredDense, LayeredLexical, LayeredStore, open_layers, open_store
-from qa.index.lexical import Lexical, Vocabulary, document_tokens
+from qa.index.lexical import Lexical, Statistics, Vocabulary, document_tokens
 from qa.index.store import Entry, write as write_store
 from qa.index import vectors as vectors_mod
 from qa.index.vectors import Dense
@@ -61,6 +61,10 @@ class IndexCorrupt(IndexProblem):
     """A file of the version is missing, truncated or altered."""
 
 
+class ShardedSet(IndexProblem):
+    """The index is a set of shards (qa/index/shards.py), which updates do not handle yet."""
+
+
 class UnknownArticle(ValueError):
     """An update names an article the index does not have."""
 
@@ -83,6 +87,11 @@ class Index:
     def version(self) -> str:
         """The published version's name."""
         return self.manifest["version"]
+
+    @property
+    def missing_shards(self) -> list[str]:
+        """A single version has no shard to miss (see shards.ShardedIndex)."""
+        return []
 
     def close(self) -> None:
         """Release the database connection of this thread."""
@@ -186,9 +195,13 @@ def _token_ids(entries: list[Entry], titles: dict[str, str], config: Config, pre
         if previous.lexical is not None and e.hash in previous.known:
             out.append(previous.lexical.passage_tokens(previous.known[e.hash][0]))
         else:
-            text = f"{titles[e.passage.article_id]}\n{e.passage.text}"
-            out.append(vocab.add(document_tokens(text, config.bigrams)))
+            out.append(vocab.add(passage_tokens(e, titles, config)))
     return out
+
+
+def passage_tokens(entry: Entry, titles: dict[str, str], config: Config) -> list[str]:
+    """The BM25 tokens of a passage: its article's title and its text."""
+    return document_tokens(f"{titles[entry.passage.article_id]}\n{entry.passage.text}", config.bigrams)
 
 
 def _embed(entries: list[Entry], titles: dict[str, str], embedder: Embedder, previous: _Previous,
@@ -223,10 +236,12 @@ def _embed(entries: list[Entry], titles: dict[str, str], embedder: Embedder, pre
 
 
 def build(config: Config, articles: list[Article], embedder: Embedder,
-          problems: list[Problem] = (), progress: bool = True) -> dict:
-    """Build and publish a new version from `articles`; returns its manifest."""
+          problems: list[Problem] = (), progress: bool = True, statistics: Statistics | None = None) -> dict:
+    """Build and publish a new version from `articles`; returns its manifest.
+
+    A shard of a larger corpus is given the corpus's BM25 `statistics` (see qa/index/shards.py)."""
     with _locked(Path(config.index_dir)):
-        return _build(config, articles, embedder, problems, progress)
+        return _build(config, articles, embedder, problems, progress, statistics=statistics)
 
 
 def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: list[str] = (),
@@ -238,6 +253,11 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
     The writer lock covers reading the current version too, so concurrent updates never lose each other.
     """
     with _locked(Path(config.index_dir)):
+        folder = current_folder(config.index_dir)
+        if folder is not None and (folder / "cluster.json").is_file():
+            raise ShardedSet(f"the index in {config.index_dir} is a set of shards: adding or removing articles "
+                             "works on a single index only for now; rebuild the set with the changed articles: "
+                             f"python -m qa build --ray ADDRESS --shards S --index {config.index_dir}")
         store = _current_store(config)
         previous = _reusable(config, embedder)
         live = set(store.ids()) if store else set()
@@ -334,7 +354,8 @@ def _prepare(config: Config, articles: list[Article], embedder: Embedder, previo
 
 
 def _write_segment(folder: Path, config: Config, segment: _Segment, previous: _Previous, vocab: Vocabulary,
-                   kind: str, timer: "_Timer", base: Lexical | None = None) -> None:
+                   kind: str, timer: "_Timer", base: Lexical | None = None,
+                   statistics: Statistics | None = None) -> None:
     """Write a segment's store, vectors and lexical index; a delta names the base its BM25 is weighted by."""
     with timer("store"):
         write_store(folder / "store.sqlite", segment.articles, segment.entries)
@@ -342,11 +363,12 @@ def _write_segment(folder: Path, config: Config, segment: _Segment, previous: _P
                     previous.dense.base.ann if previous.dense is not None else None)
     with timer("lexical"):
         token_ids = _token_ids(segment.entries, segment.titles, config, previous, vocab)
-        Lexical.build(token_ids, vocab, base).save(folder / "lexical")
+        Lexical.build(token_ids, vocab, base, statistics).save(folder / "lexical")
 
 
 def _build(config: Config, articles: list[Article], embedder: Embedder, problems: list[Problem],
-           progress: bool, keep: set[str] = frozenset(), previous: _Previous | None = None) -> dict:
+           progress: bool, keep: set[str] = frozenset(), previous: _Previous | None = None,
+           statistics: Statistics | None = None) -> dict:
     """Build and publish a version of one segment; the caller holds the writer lock."""
     timer = _Timer()
     previous = previous or _reusable(config, embedder)
@@ -355,7 +377,7 @@ def _build(config: Config, articles: list[Article], embedder: Embedder, problems
 
     def write(work: Path) -> dict:
         vocab = previous.lexical.vocab if previous.lexical is not None else Vocabulary.empty()
-        _write_segment(work, config, segment, previous, vocab, kind, timer)
+        _write_segment(work, config, segment, previous, vocab, kind, timer, statistics=statistics)
         sizes = {"passages": len(segment.entries), "sentences": len(segment.sentence_vectors)}
         return {"dense": kind, "segments": {"base": sizes}, "files": _files(work),
                 "counts": {"articles": len(articles), **sizes}}

@@ -34,8 +34,8 @@ BACKLOG = 2048  # gunicorn's default
 class Server(BaseApplication):
     """gunicorn with our app factory and settings instead of a command line."""
 
-    def __init__(self, config: Config, fd: int):
-        self.qa_config, self.fd = config, fd
+    def __init__(self, config: Config, fd: int, open_service=None):
+        self.qa_config, self.fd, self.open_service = config, fd, open_service
         super().__init__()
 
     def load_config(self) -> None:
@@ -55,7 +55,7 @@ class Server(BaseApplication):
         from qa.serve.app import create_app
 
         try:
-            app = create_app(self.qa_config)
+            app = create_app(self.qa_config, self.open_service(self.qa_config) if self.open_service else None)
         except index_mod.IndexProblem as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(3) from None
@@ -127,15 +127,17 @@ def ensure_index(config: Config) -> None:
         raise SystemExit(f"could not build the index from {config.seeds_dir}; see the message above")
 
 
-def serve(config: Config) -> None:
+def serve(config: Config, open_service=None) -> None:
     """Run until interrupted; an unusable index stops here, before any worker starts.
 
     Checksums are left to the app factory, which computes them while the model loads. A busy port
-    stops first of all, with exit status 4."""
+    stops first of all, with exit status 4. `open_service(config)` makes the app's service when it is
+    not the single machine's (qa/cluster/serving.py: the shards served on a cluster)."""
     sock = bind(config.host, config.port)
     try:
-        ensure_index(config)
-        index_mod.load(config, verify=False).close()
+        if open_service is None:
+            ensure_index(config)
+            index_mod.load(config, verify=False).close()
     except BaseException:
         sock.close()
         raise
@@ -145,7 +147,7 @@ def serve(config: Config) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared  # before the app (and prometheus_client) loads
     print(f"serving on http://{config.host}:{config.port}/ with {config.workers} workers", flush=True)
     try:
-        Server(replace(config, threads=threads), fd).run()
+        Server(replace(config, threads=threads), fd, open_service).run()
     finally:
         if os.getpid() == master:  # workers leave through here too, as they exit
             shutil.rmtree(shared, ignore_errors=True)

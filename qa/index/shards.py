@@ -1,0 +1,405 @@
+"""A sharded index: articles split by a stable hash of their id, each shard an ordinary index version.
+
+Layout: `<index_dir>/versions/<set>/` holds cluster.json (every shard's version, passage and sentence
+counts, and the corpus-wide BM25 figures), bm25_statistics.npz, and `shard-<i>/`, each an index
+folder of its own (versions/, current) written by qa/index/versions.py. Every shard's BM25 is weighted
+by the whole corpus's statistics, so scores add up across shards as across base and delta segments.
+`<index_dir>/current` names the set; it is swapped only once every shard is written, so a failed or
+killed build leaves the previous set in place.
+
+`ShardedIndex` shows the shards as one row space (shard 0's rows, then shard 1's, …) with the same
+store, dense and lexical calls as a single version, so retrieval, fusion and the answer step run
+unchanged over it. A shard may be in this process or behind a remote handle (qa/cluster/serving.py):
+both answer `submit(part, method, *args)`. Ray is not imported here.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import secrets
+import shutil
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from qa.config import Config
+from qa.index import versions
+from qa.index.layers import bm25_idf
+from qa.index.lexical import Statistics, token_hash
+from qa.ingest.articles import Article, Problem
+from qa.model.embedder import Embedder
+
+log = logging.getLogger(__name__)
+FORMAT = "sharded-1"
+MANIFEST = "cluster.json"
+STATISTICS = "bm25_statistics.npz"
+
+
+class ShardUnavailable(RuntimeError):
+    """A shard did not answer (every replica lost, or too slow); the message names it."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"shard {name} is unavailable: {reason}")
+        self.name = name
+
+
+def shard_of(article_id: str, shards: int) -> int:
+    """The shard an article belongs to: the same on every machine and in every process."""
+    return token_hash(article_id) % shards
+
+
+def shard_name(number: int) -> str:
+    """A shard's folder and deployment name."""
+    return f"shard-{number}"
+
+
+def statistics(config: Config, articles: list[Article], embedder: Embedder) -> Statistics:
+    """The corpus-wide BM25 figures, from every article split and tokenised as a build does."""
+    entries = versions._split_all(articles, config, embedder, {})
+    titles = {a.id: a.title for a in articles}
+    return Statistics.of([versions.passage_tokens(e, titles, config) for e in entries])
+
+
+def build(config: Config, articles: list[Article], embedder: Embedder, shards: int, problems: list[Problem] = (),
+          progress: bool = True, shard_embedder=None) -> dict:
+    """Build every shard with the corpus's BM25 statistics and publish the set; returns its manifest.
+
+    `shard_embedder` (default `embedder`) embeds the passages, e.g. on a cluster's actors.
+    """
+    if shards < 1:
+        raise ValueError(f"--shards must be at least 1, not {shards}")
+    root = Path(config.index_dir)
+    started = time.time()
+    with versions._locked(root):
+        corpus = statistics(config, articles, embedder)
+        version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
+        (root / versions.VERSIONS).mkdir(parents=True, exist_ok=True)
+        work = root / versions.VERSIONS / f".tmp-{version}"
+        try:
+            parts = _write_shards(config, articles, shard_embedder or embedder, shards, problems, progress, corpus,
+                                  work)
+            manifest = _set_manifest(config, embedder, version, parts, corpus, work, started)
+            (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+            versions._publish(root, work, root / versions.VERSIONS / version)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        versions._prune(root)
+    return manifest
+
+
+def _write_shards(config: Config, articles: list[Article], embedder, shards: int, problems: list[Problem],
+                  progress: bool, corpus: Statistics, work: Path) -> list[dict]:
+    """Each shard built as an index version of its own in the scratch folder; their manifests."""
+    groups: list[list[Article]] = [[] for _ in range(shards)]
+    for article in articles:
+        groups[shard_of(article.id, shards)].append(article)
+    empty = [shard_name(i) for i, group in enumerate(groups) if not group]
+    if empty:
+        raise ValueError(f"{', '.join(empty)} would hold no article ({len(articles)} articles in {shards} shards); "
+                         "use fewer shards")
+    return [versions.build(replace(config, index_dir=work / shard_name(i)), group, embedder,
+                           problems if i == 0 else (), progress, statistics=corpus)
+            for i, group in enumerate(groups)]
+
+
+def _set_manifest(config: Config, embedder: Embedder, version: str, parts: list[dict], corpus: Statistics,
+                  work: Path, started: float) -> dict:
+    """What the set is made of: each shard's version and counts, and the statistics they were weighted by."""
+    hashes = np.fromiter(corpus.frequencies, dtype=np.uint64, count=len(corpus.frequencies))
+    np.savez(work / STATISTICS, hashes=hashes, frequencies=np.fromiter(corpus.frequencies.values(), dtype=np.int64))
+    counts = {k: sum(p["counts"][k] for p in parts) for k in ("articles", "passages", "sentences", "embedded",
+                                                              "reused")}
+    return {"format": FORMAT, "version": version,
+            "model": parts[0]["model"], "settings": config.index_settings(),
+            "shards": [{"name": shard_name(i), "version": p["version"], "articles": p["counts"]["articles"],
+                        "passages": p["counts"]["passages"], "sentences": p["counts"]["sentences"]}
+                       for i, p in enumerate(parts)],
+            "statistics": {"documents": corpus.documents, "tokens": corpus.tokens, "terms": len(hashes),
+                           "file": STATISTICS, "sha256": versions._checksum(work / STATISTICS)},
+            "counts": counts, "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "build_seconds": round(time.time() - started, 2), "problems": parts[0]["problems"]}
+
+
+def is_sharded(index_dir: Path) -> bool:
+    """Whether the published index is a set of shards."""
+    folder = versions.current_folder(index_dir)
+    return folder is not None and (folder / MANIFEST).is_file()
+
+
+def current(config: Config) -> tuple[Path, dict]:
+    """The published set's folder and manifest, or a clear error."""
+    folder = versions.current_folder(config.index_dir)
+    if folder is None or not (folder / MANIFEST).is_file():
+        raise versions.IndexNotFound(f"no sharded index in {config.index_dir}; build one with: python -m qa build "
+                                     f"--ray ADDRESS --shards S --index {config.index_dir}")
+    try:
+        return folder, json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise versions.IndexCorrupt(f"sharded index manifest {folder / MANIFEST} is unreadable: {exc}") from exc
+
+
+def verify(config: Config) -> Path:
+    """The published set's folder (each shard is checksummed as it is opened, so one damaged shard is refused alone)."""
+    return current(config)[0]
+
+
+def shard_folder(folder: Path, entry: dict) -> Path:
+    """The version folder of one shard of a set."""
+    return folder / entry["name"] / versions.VERSIONS / entry["version"]
+
+
+def open_shard(config: Config, folder: Path, entry: dict, embedder: Embedder | None, checksums: bool):
+    """One shard loaded as the index version it is (qa/index/versions.py checks and opens it)."""
+    return versions.load(replace(config, index_dir=folder / entry["name"]), embedder, checksums,
+                         shard_folder(folder, entry))
+
+
+def load(config: Config, embedder: Embedder | None = None, verify: bool = True, folder: Path | None = None,
+         previous: ShardedIndex | None = None) -> ShardedIndex:
+    """Open every shard of the published set in this process; a shard that cannot be used is left out, named.
+
+    Checksums are checked when asked and whenever a set is opened for the first time (no `previous`).
+    """
+    folder, manifest = current(config) if folder is None else (folder, json.loads((folder / MANIFEST).read_text()))
+    shards, missing = [], {}
+    for number, entry in enumerate(manifest["shards"]):
+        try:
+            shards.append(LocalShard(number, entry, open_shard(config, folder, entry, embedder,
+                                                               verify or previous is None)))
+        except versions.IndexProblem as exc:
+            log.error("refusing %s of index set %s: %s", entry["name"], manifest["version"], exc)
+            missing[entry["name"]] = str(exc)
+    return ShardedIndex(folder, manifest, shards, missing)
+
+
+class _Done:
+    """The result of a call already made, looking like a remote call's pending answer."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class LocalShard:
+    """A shard opened in this process."""
+
+    def __init__(self, number: int, entry: dict, index: versions.Index):
+        self.number, self.name, self.index = number, entry["name"], index
+        self.passages, self.sentences = entry["passages"], entry["sentences"]
+
+    def submit(self, part: str, method: str, *args) -> _Done:
+        """Call a method of the shard's store, dense or lexical index."""
+        return _Done(getattr(getattr(self.index, part), method)(*args))
+
+    def close(self) -> None:
+        """Release this thread's database connection."""
+        self.index.close()
+
+
+class ShardedIndex:
+    """The available shards of a set as one read-only index (hashed by identity, like a version)."""
+
+    def __init__(self, folder: Path, manifest: dict, shards: list, missing: dict[str, str]):
+        if not shards:
+            raise versions.IndexCorrupt(f"no shard of index set {manifest['version']} can be used: "
+                                        + "; ".join(missing.values()))
+        self.folder, self.manifest, self.shards, self.missing = folder, manifest, shards, missing
+        self.offsets = np.cumsum([0] + [s.passages for s in shards])
+        self.sentence_offsets = np.cumsum([0] + [s.sentences for s in shards])
+        self.by_number = {s.number: i for i, s in enumerate(shards)}
+        self.store, self.dense, self.lexical = _Store(self), _Dense(self), _Lexical(self)
+
+    @property
+    def version(self) -> str:
+        """The published set's name."""
+        return self.manifest["version"]
+
+    @property
+    def missing_shards(self) -> list[str]:
+        """Shards of the set this index answers without."""
+        return sorted(self.missing)
+
+    def without(self, name: str, reason: str) -> ShardedIndex:
+        """The same set with one more shard left out."""
+        return ShardedIndex(self.folder, self.manifest, [s for s in self.shards if s.name != name],
+                            {**self.missing, name: reason})
+
+    def close(self) -> None:
+        """Release the shards' database connections of this thread."""
+        for shard in self.shards:
+            if isinstance(shard, LocalShard):
+                shard.close()
+
+    def each(self, part: str, method: str, *args) -> list:
+        """The same call on every shard, sent to all before any answer is awaited."""
+        pending = [s.submit(part, method, *args) for s in self.shards]
+        return [p.result() for p in pending]
+
+    def split(self, rows, offsets: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """Global rows as (shard position, its local rows, their places in `rows`) for the shards they fall in."""
+        rows = np.asarray(rows, dtype=np.int64)
+        owner = np.searchsorted(offsets, rows, side="right") - 1
+        return [(i, rows[owner == i] - offsets[i], np.flatnonzero(owner == i)) for i in np.unique(owner).tolist()]
+
+    def gather(self, part: str, method: str, rows, offsets: np.ndarray, *before) -> list[tuple]:
+        """A per-row call sent to each shard holding some of the rows: shard position, places in `rows`, answer."""
+        groups = self.split(rows, offsets)
+        pending = [self.shards[i].submit(part, method, *before, local.tolist()) for i, local, _ in groups]
+        return [(i, places, p.result()) for (i, _, places), p in zip(groups, pending)]
+
+    def holder(self, article_id: str):
+        """Position of the shard an article's id hashes to, or None when that shard is left out."""
+        return self.by_number.get(shard_of(article_id, len(self.manifest["shards"])))
+
+
+def _shifted(passage: dict, index: ShardedIndex, i: int) -> dict:
+    """A shard's passage with its rows in the set's row space."""
+    first = int(index.sentence_offsets[i])
+    sentences = passage["sentences"]
+    return {**passage, "row": passage["row"] + int(index.offsets[i]),
+            "sentences": range(sentences.start + first, sentences.stop + first)}
+
+
+class _Store:
+    """Articles and passages of every available shard."""
+
+    def __init__(self, index: ShardedIndex):
+        self.index = index
+
+    def passages(self, rows: list[int]) -> list[dict]:
+        """Passages by row, in the order asked."""
+        out: list[dict | None] = [None] * len(rows)
+        for i, places, found in self.index.gather("store", "passages", rows, self.index.offsets):
+            for place, passage in zip(places, found):
+                out[place] = _shifted(passage, self.index, i)
+        return out
+
+    def article_passages(self, article_id: str) -> list[dict]:
+        """An article's passages in reading order."""
+        i = self.index.holder(article_id)
+        if i is None:
+            return []
+        found = self.index.shards[i].submit("store", "article_passages", article_id).result()
+        return [_shifted(p, self.index, i) for p in found]
+
+    def rows_of(self, article_ids: list[str]) -> np.ndarray:
+        """Rows of all passages of some articles."""
+        wanted: dict[int, list[str]] = {}
+        for article_id in article_ids:
+            i = self.index.holder(article_id)
+            if i is not None:
+                wanted.setdefault(i, []).append(article_id)
+        pending = [(i, self.index.shards[i].submit("store", "rows_of", ids)) for i, ids in wanted.items()]
+        parts = [np.asarray(p.result(), dtype=np.int64) + self.index.offsets[i] for i, p in pending]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def article(self, article_id: str):
+        """The whole cleaned article, or None."""
+        i = self.index.holder(article_id)
+        return self.index.shards[i].submit("store", "article", article_id).result() if i is not None else None
+
+    def summaries(self) -> list[dict]:
+        """Id, title, date, author and passage count of every available article, in id order."""
+        return list(heapq.merge(*self.index.each("store", "summaries"), key=lambda s: s["id"]))
+
+    def ids(self) -> list[str]:
+        """Every available article id, in order."""
+        return list(heapq.merge(*self.index.each("store", "ids")))
+
+    def row_articles(self) -> tuple[np.ndarray, list[str]]:
+        """Every passage row of the set with its article id."""
+        found = self.index.each("store", "row_articles")
+        rows = [np.asarray(r, dtype=np.int64) + self.index.offsets[i] for i, (r, _) in enumerate(found)]
+        return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)), [a for _, ids in found for a in ids]
+
+    def sentence_spans(self, rows: range) -> list[tuple[int, int]]:
+        """Article offsets of sentences by sentence row (a passage's sentences are in one shard)."""
+        if not len(rows):
+            return []
+        i = self.index.split([rows.start], self.index.sentence_offsets)[0][0]
+        first = int(self.index.sentence_offsets[i])
+        return self.index.shards[i].submit("store", "sentence_spans", range(rows.start - first,
+                                                                            rows.stop - first)).result()
+
+
+class _Dense:
+    """Dense search over every available shard: each shard's best, merged."""
+
+    def __init__(self, index: ShardedIndex):
+        self.index = index
+
+    def __len__(self) -> int:
+        return int(self.index.offsets[-1])
+
+    @property
+    def rows(self) -> int:
+        """Rows of the set's row space."""
+        return int(self.index.offsets[-1])
+
+    def search(self, query: np.ndarray, n: int, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and cosine scores of the `n` nearest passages of all shards."""
+        return self._merged(self.index.each("dense", "search", query, n, exact), n)
+
+    def search_among(self, query: np.ndarray, n: int, allowed: np.ndarray,
+                     exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The `n` nearest passages among the allowed rows: each shard searches among its part of the mask."""
+        offsets = self.index.offsets
+        pending = [s.submit("dense", "search_among", query, n, allowed[offsets[i]:offsets[i + 1]], exact)
+                   for i, s in enumerate(self.index.shards)]
+        return self._merged([p.result() for p in pending], n)
+
+    def _merged(self, found: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each shard's best, in the set's rows, merged into the n best."""
+        rows = np.concatenate([r + self.index.offsets[i] for i, (r, _) in enumerate(found)]).astype(np.int64)
+        scores = np.concatenate([s for _, s in found])
+        best = np.argsort(-scores, kind="stable")[:n]
+        return rows[best], scores[best]
+
+    def _scattered(self, method: str, query: np.ndarray, rows, offsets: np.ndarray) -> np.ndarray:
+        """Per-row scores asked of the shards holding the rows, in the order of `rows`."""
+        out = np.zeros(len(rows), dtype=np.float32)
+        for _, places, scores in self.index.gather("dense", method, rows, offsets, query):
+            out[places] = scores
+        return out
+
+    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine scores of given rows (candidates found by the other method)."""
+        return self._scattered("scores", query, rows, self.index.offsets)
+
+    def sentence_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of the question with sentences (late-chunked vectors)."""
+        return self._scattered("sentence_scores", query, rows, self.index.sentence_offsets)
+
+
+class _Lexical:
+    """BM25 over every available shard, each weighted by the whole corpus's statistics."""
+
+    def __init__(self, index: ShardedIndex):
+        self.index = index
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every row for the question."""
+        return np.concatenate(self.index.each("lexical", "scores", question)).astype(np.float32)
+
+    def known(self, tokens: list[str]) -> list[bool]:
+        """Which tokens occur in some available shard."""
+        if not tokens:
+            return []
+        return np.any(np.array(self.index.each("lexical", "known", tokens), dtype=bool), axis=0).tolist()
+
+    def idf(self, tokens: list[str]) -> list[float]:
+        """BM25 inverse document frequency over the available shards together."""
+        found = self.index.each("lexical", "frequencies", tokens)
+        return bm25_idf(sum(df for df, _ in found), sum(n for _, n in found))
+
+    def rows_with(self, token: str) -> np.ndarray:
+        """Rows containing a token."""
+        found = self.index.each("lexical", "rows_with", token)
+        return np.concatenate([np.asarray(r, dtype=np.int64) + self.index.offsets[i] for i, r in enumerate(found)])
