@@ -6,6 +6,8 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from qa.index.versions import IndexProblem
+
 log = logging.getLogger(__name__)
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -41,6 +43,12 @@ def register(app: Flask) -> None:
         if exc.code == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    @app.errorhandler(IndexProblem)
+    def index_unavailable(exc: IndexProblem):
+        """The index cannot answer right now (a sharded set with every shard lost): say so, not a crash."""
+        log.error("index unavailable: %s", exc)
+        return error_response(503, "index_unavailable", f"the index cannot answer right now: {exc}")
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):

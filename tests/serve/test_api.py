@@ -345,3 +345,20 @@ def test_real_server_filters(live_server):
     status, _, body = _call(live_server + ASK, json.dumps({"question": QUESTION, "filters": {
         "date_to": "31/12/2019"}}).encode(), {"Content-Type": "application/json"})
     assert status == 400 and body["error"]["code"] == "invalid_filters"
+
+
+def test_an_index_that_cannot_answer_is_503_json_not_a_crash(seed_config, service, monkeypatch):
+    """As when a sharded set has lost every shard: the set cannot be opened, and the answer says why."""
+    from dataclasses import replace
+
+    from qa import create_app
+    from qa.index import shards
+
+    def every_shard_lost(*args, **options):
+        return shards.ShardedIndex(seed_config.index_dir, {"version": "set-1"}, [], {"shard-0": "it did not answer"})
+
+    monkeypatch.setattr(service, "ask", every_shard_lost)
+    response = ask(create_app(replace(seed_config, rate_limit=""), service).test_client(), question=QUESTION)
+    error = response.get_json()["error"]
+    assert response.status_code == 503 and error["code"] == "index_unavailable"
+    assert "no shard of index set set-1 can be used: it did not answer" in error["message"]
