@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from datetime import date
@@ -191,6 +192,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     every = crawl_mod.parse_interval(args.every) if args.every else None
     since = _date(args.since) if args.since else None
     embedder = _embedder(config)
+    if every is not None:
+        _stop_on_signals()
     status = 0
     try:
         while True:
@@ -202,6 +205,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopped; the last published version stays served", file=sys.stderr)
         return status
+
+
+def _stop_on_signals() -> None:
+    """`--every` runs until stopped: Ctrl-C (SIGINT) and SIGTERM both end it, also when it was started in the
+    background, where SIGINT is inherited as ignored."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, stop)
 
 
 def _date(text: str) -> date:
