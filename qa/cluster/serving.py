@@ -42,6 +42,15 @@ class ShardServer:
         return getattr(getattr(self.index, part), method)(*args)
 
 
+def per_node(replicas: int) -> int:
+    """The most replicas of one shard a node may hold, so a shard's replicas spread over the live nodes
+    (Serve's own spreading is best effort: two replicas on one node die together)."""
+    import ray
+
+    nodes = sum(1 for n in ray.nodes() if n["Alive"])
+    return max(1, -(-replicas // max(nodes, 1)))
+
+
 def deploy(address: str, config: Config, replicas: int = 1) -> tuple[list[str], dict[str, str]]:
     """Deploy every usable shard of the published set (R replicas each) and remove other sets' shards.
 
@@ -52,7 +61,7 @@ def deploy(address: str, config: Config, replicas: int = 1) -> tuple[list[str], 
     folder, manifest = shards.current(config)
     folder = folder.resolve()
     serve.start(proxy_location="Disabled")
-    wanted, refused = [], {}
+    wanted, refused, spread = [], {}, per_node(replicas)
     for entry in manifest["shards"]:
         try:
             shards.open_shard(config, folder, entry, None, checksums=True).close()
@@ -62,6 +71,7 @@ def deploy(address: str, config: Config, replicas: int = 1) -> tuple[list[str], 
             continue
         deployment = serve.deployment(ShardServer, name=DEPLOYMENT, num_replicas=replicas,
                                       ray_actor_options={"num_cpus": 0}, max_ongoing_requests=64,
+                                      max_replicas_per_node=spread,
                                       health_check_period_s=2, health_check_timeout_s=10)
         name = app_name(entry)
         serve.run(deployment.bind(config, str(folder), entry), name=name, route_prefix=None)

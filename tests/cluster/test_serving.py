@@ -40,10 +40,12 @@ def sharded_config(ray_cluster, seed_config, embedder, tmp_path_factory):
 
 
 def test_served_shards_answer_as_the_single_index(ray_cluster, sharded_config, service, embedder):
-    from qa.cluster.serving import ClusterService
+    from qa.cluster import serving
 
-    served = ClusterService(sharded_config, ray_cluster.address, embedder)
+    served = serving.ClusterService(sharded_config, ray_cluster.address, embedder)
     assert in_thread(served.health)["status"] == "ok"
+    for entry in shards.current(sharded_config)[1]["shards"]:
+        assert len(set(_replica_nodes(serving.app_name(entry)))) == 2, "a shard's 2 replicas share a node"
     in_thread(lambda: assert_same(service, served, seed_dialogues()))
 
 
@@ -118,7 +120,10 @@ def test_the_http_front_end_rides_out_a_lost_node_and_a_lost_shard(ray_cluster, 
         killer.join()
         assert [s for s, _ in answers] == [200] * len(questions)
         assert not [a for _, a in answers if a.get("partial")], "a lost replica made answers partial"
-        assert victim not in _replica_nodes(app)
+        deadline = time.time() + 60
+        while len(set(_replica_nodes(app))) < 2 and time.time() < deadline:
+            time.sleep(1)
+        assert victim not in _replica_nodes(app) and len(set(_replica_nodes(app))) == 2, "no replacement elsewhere"
 
         # every replica of shard-1 gone: answers come from shard-0 and say so; health is degraded, never a 5xx
         lost = manifest["shards"][1]
