@@ -2,8 +2,9 @@
 
 Candidates are runs of whole words that never cross a clause break (comma, semicolon, colon,
 brackets, quotes), plus whole clauses. Each is described by features — the kind of thing asked
-for against what the span holds (digits, dates, capitalised names, time words), its length, how
-far it stands from the question's words in the sentence, the words around it — and scored by a
+for against what the span holds (digits, dates, capitalised names, time words, pyvi's parts of
+speech of its words and neighbours), its length, how far it stands from the question's words in
+the sentence, the words around it — and scored by a
 logistic regression fitted by `bench/train_spans.py` on XQuAD (split by article; see docs/benchmarks.md).
 "Nói về vấn đề gì" questions take what the sentence attaches to "về (việc)".
 """
@@ -56,6 +57,7 @@ class _Token:
     text: str
     syllables: tuple[str, ...]
     clause: int
+    tag: str = ""
     folded: str = ""
     props: frozenset[str] = frozenset()
     cap: bool = False
@@ -95,15 +97,15 @@ def tokens(sentence: str) -> list[_Token]:
         syllables.append(_Token(m.start(), m.end(), m.group(), _folded(m.group()), clause))
         last = m.end()
     out: list[_Token] = []
-    ends = {start: end for start, end in segment.word_spans(sentence)}
+    found = {start: (end, tag) for start, end, tag in segment.tagged_words(sentence)}
     word_end = -1
     for s in syllables:
         if out and s.start < word_end and s.clause == out[-1].clause:
             w = out[-1]
-            out[-1] = _Token(w.start, s.end, sentence[w.start:s.end], w.syllables + s.syllables, w.clause)
+            out[-1] = _Token(w.start, s.end, sentence[w.start:s.end], w.syllables + s.syllables, w.clause, w.tag)
             continue
+        word_end, s.tag = found.get(s.start, (-1, ""))
         out.append(s)
-        word_end = ends.get(s.start, -1)
     return out
 
 
@@ -242,6 +244,7 @@ def features(toks: list[_Token], i: int, j: int, asked: Asked, m: Matches) -> di
     after = toks[j] if j < len(toks) else None
     f["prev=" + ("<s>" if before is None else "<p>" if before.clause != span[0].clause else before.folded)] = 1.0
     f["next=" + ("<e>" if after is None else "<p>" if after.clause != span[-1].clause else after.folded)] = 1.0
+    f.update(_tag_features(span, before, after, kind))
     f["first=" + span[0].folded] = 1.0
     f["last=" + span[-1].folded] = 1.0
     f[f"{kind}|first={span[0].folded}"] = 1.0
@@ -269,6 +272,15 @@ def features(toks: list[_Token], i: int, j: int, asked: Asked, m: Matches) -> di
     if after is None or after.clause != span[-1].clause:
         f[f"{kind}|clause_end"] = 1.0
     return f
+
+
+def _tag_features(span: list[_Token], before: _Token | None, after: _Token | None, kind: str) -> dict[str, float]:
+    """The parts of speech of the span's edges and neighbours, and its tag pattern, each with the kind asked."""
+    pattern = "-".join(dict.fromkeys(t.tag for t in span)) if len(span) <= 4 else "long"
+    return {f"{kind}|tag_first={span[0].tag}": 1.0, f"{kind}|tag_last={span[-1].tag}": 1.0,
+            f"{kind}|tags={pattern}": 1.0,
+            f"{kind}|tag_prev={before.tag if before is not None else '<s>'}": 1.0,
+            f"{kind}|tag_next={after.tag if after is not None else '<e>'}": 1.0}
 
 
 def matches(toks: list[_Token], asked: Asked) -> Matches:

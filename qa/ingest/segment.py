@@ -1,4 +1,4 @@
-"""Vietnamese word segmentation with pyvi: which syllables make one word ("Chủ tịch", "Tổ chức", a name).
+"""Vietnamese words with pyvi: which syllables make one word ("Chủ tịch", a name), and what part of speech it is.
 
 A Vietnamese word is often several syllables written apart, so an answer span taken syllable by
 syllable could cut a word in two ("tịch HĐND tỉnh"); spans are taken word by word instead.
@@ -14,13 +14,13 @@ log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
-def _tokenizer():
-    """pyvi's tokenizer, loaded once (None when it cannot load)."""
+def _tagger():
+    """pyvi's tokenizer and part-of-speech tagger, loaded once (None when they cannot load)."""
     try:
-        from pyvi import ViTokenizer
+        from pyvi import ViPosTagger, ViTokenizer
 
-        ViTokenizer.tokenize("xin chào")
-        return ViTokenizer
+        ViPosTagger.postagging(ViTokenizer.tokenize("xin chào"))
+        return ViTokenizer, ViPosTagger
     except OSError as exc:
         log.error("word segmentation is off, answers are taken syllable by syllable: pyvi could not load (%s)", exc)
         return None
@@ -28,21 +28,25 @@ def _tokenizer():
 
 def prepare() -> bool:
     """Load the segmenter now (before workers fork), not on the first question; whether it is on."""
-    return _tokenizer() is not None
+    return _tagger() is not None
 
 
 @lru_cache(maxsize=4096)
-def word_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) offsets of the words pyvi finds, in order; parts it cannot place in the text are left out."""
-    tokenizer = _tokenizer()
-    if tokenizer is None:
+def tagged_words(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, part of speech) of the words pyvi finds, in order; parts it cannot place are left out.
+
+    The tags (N noun, Np proper noun, M number, V verb, A adjective, E preposition…) tell the span scorer
+    what a word is, which its spelling alone does not."""
+    loaded = _tagger()
+    if loaded is None:
         return ()
+    tokenizer, tagger = loaded
     out, cursor = [], 0
-    for token in tokenizer.tokenize(text).split():
+    for token, tag in zip(*tagger.postagging(tokenizer.tokenize(text))):
         word = token.replace("_", " ")
         at = text.find(word, cursor)
         if at < 0:
             continue
-        out.append((at, at + len(word)))
+        out.append((at, at + len(word), str(tag)))
         cursor = at + len(word)
     return tuple(out)
