@@ -21,8 +21,10 @@ STATE = Path(tempfile.gettempdir()) / f"qa-cluster-{os.getuid()}.json"
 OBJECT_STORE_MB = 80
 
 
-def start(nodes: int = 3, cpus_per_node: int = 1, object_store_mb: int = OBJECT_STORE_MB):
-    """A head and `nodes - 1` more nodes in this process's care, all on 127.0.0.1, dashboard off."""
+def start(nodes: int = 3, cpus_per_node: int = 1, object_store_mb: int = OBJECT_STORE_MB, head_cpus: int | None = None):
+    """A head and `nodes - 1` more nodes in this process's care, all on 127.0.0.1, dashboard off.
+
+    `head_cpus` (default `cpus_per_node`) 0 keeps work off the head, as on a real cluster."""
     if nodes < 1 or cpus_per_node < 1:
         raise ClusterError("a cluster needs at least 1 node of at least 1 CPU")
     prepare()
@@ -30,7 +32,8 @@ def start(nodes: int = 3, cpus_per_node: int = 1, object_store_mb: int = OBJECT_
 
     node = {"num_cpus": cpus_per_node, "object_store_memory": object_store_mb * 1024 * 1024,
             "node_ip_address": "127.0.0.1"}
-    cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+    head = {**node, "num_cpus": cpus_per_node if head_cpus is None else head_cpus, "include_dashboard": False}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
     for _ in range(nodes - 1):
         cluster.add_node(**node)
     cluster.wait_for_nodes()
