@@ -147,3 +147,28 @@ def test_the_http_front_end_rides_out_a_lost_node_and_a_lost_shard(ray_cluster, 
         stop_server(proc)
         ray_cluster.add_node(num_cpus=1, object_store_memory=OBJECT_STORE_MB * 1024 * 1024,
                              node_ip_address="127.0.0.1")
+
+
+def test_a_node_added_back_gets_its_replicas_again(ray_cluster, sharded_config):
+    from qa.cluster import serving
+    from qa.cluster.local import OBJECT_STORE_MB
+
+    apps = [serving.app_name(e) for e in shards.current(sharded_config)[1]["shards"]]
+    serving.deploy(ray_cluster.address, sharded_config, replicas=3)  # one on each of the 3 nodes
+    try:
+        assert all(len(set(_replica_nodes(app))) == 3 for app in apps)
+        head = ray_cluster.head_node.node_id
+        ray_cluster.remove_node(next(n for n in ray_cluster.list_all_nodes() if n.node_id != head),
+                                allow_graceful=False)
+        deadline = time.time() + 60
+        while any(len(_replica_nodes(app)) != 2 for app in apps) and time.time() < deadline:
+            time.sleep(1)
+        assert all(len(set(_replica_nodes(app))) == 2 for app in apps), "a lost node's replica found no place"
+        added = ray_cluster.add_node(num_cpus=1, object_store_memory=OBJECT_STORE_MB * 1024 * 1024,
+                                     node_ip_address="127.0.0.1")
+        deadline = time.time() + 120
+        while not all(added.node_id in _replica_nodes(app) for app in apps) and time.time() < deadline:
+            time.sleep(1)
+        assert all(added.node_id in _replica_nodes(app) and len(set(_replica_nodes(app))) == 3 for app in apps)
+    finally:
+        serving.deploy(ray_cluster.address, sharded_config, replicas=2)
