@@ -193,8 +193,9 @@ def _write_shards(config: Config, articles: list[Article], embedder, shards: int
 def _set_manifest(config: Config, embedder: Embedder, version: str, parts: list[dict], corpus: Statistics,
                   work: Path, started: float) -> dict:
     """What the set is made of: each shard's version and counts, and the statistics they were weighted by."""
-    hashes = np.fromiter(corpus.frequencies, dtype=np.uint64, count=len(corpus.frequencies))
-    np.savez(work / STATISTICS, hashes=hashes, frequencies=np.fromiter(corpus.frequencies.values(), dtype=np.int64))
+    hashes = np.array(sorted(corpus.frequencies), dtype=np.uint64)  # sorted: the same corpus, the same file
+    np.savez(work / STATISTICS, hashes=hashes, frequencies=np.array([corpus.frequencies[int(h)] for h in hashes],
+                                                                     dtype=np.int64))
     counts = {k: sum(p["counts"][k] for p in parts) for k in ("articles", "passages", "sentences", "embedded",
                                                               "reused")}
     return {"format": FORMAT, "version": version,
