@@ -35,7 +35,7 @@ from qa.model.embedder import Embedder
 
 log = logging.getLogger(__name__)
 FORMAT = "sharded-1"
-MANIFEST = "cluster.json"
+MANIFEST = versions.SET_MANIFEST
 STATISTICS = "bm25_statistics.npz"
 
 
@@ -211,8 +211,7 @@ def _set_manifest(config: Config, embedder: Embedder, version: str, parts: list[
 
 def is_sharded(index_dir: Path) -> bool:
     """Whether the published index is a set of shards."""
-    folder = versions.current_folder(index_dir)
-    return folder is not None and (folder / MANIFEST).is_file()
+    return versions._is_set(versions.current_folder(index_dir))
 
 
 def layout(index_dir: Path):

@@ -8,6 +8,7 @@ version in place. Published files never change, so a new version hard-links the 
 """
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 from concurrent.futures import ThreadPoolExecutor
 import hashlib
@@ -43,6 +44,7 @@ MERGE_SHARE = 0.1  # of the base's passages: past it, hidden plus delta passages
 CURRENT = "current"
 VERSIONS = "versions"
 KEEP_VERSIONS = 3
+SET_MANIFEST = "cluster.json"  # what makes a published folder a set of shards (qa/index/shards.py)
 
 
 class IndexProblem(RuntimeError):
@@ -104,6 +106,11 @@ def current_folder(index_dir: Path) -> Path | None:
     """The published version folder, or None before the first build."""
     link = Path(index_dir) / CURRENT
     return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+def _is_set(folder: Path | None) -> bool:
+    """Whether a published folder is a set of shards (qa/index/shards.py) rather than one version."""
+    return folder is not None and (folder / SET_MANIFEST).is_file()
 
 
 @contextmanager
@@ -251,7 +258,7 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
     """
     with _locked(Path(config.index_dir)):
         folder = current_folder(config.index_dir)
-        if folder is not None and (folder / "cluster.json").is_file():
+        if _is_set(folder):
             from qa.index import shards
 
             return shards.update(config, embedder, add, remove, replace, progress)
@@ -290,25 +297,34 @@ def change(live: set[str], add: list[Article], remove: list[str], replace: bool)
 
 
 def current_articles(config: Config, article_ids: list[str]) -> list[Article]:
-    """Those of the named articles the current version holds (none before the first build)."""
-    store = _current_store(config)
-    if store is None:
-        return []
-    try:
-        return list(store.articles(article_ids))
-    finally:
-        store.close()
+    """Those of the named articles the current version (or set) holds (none before the first build)."""
+    with _current_stores(config) as stores:
+        return [a for store in stores for a in store.articles(article_ids)]
 
 
 def current_ids(config: Config) -> set[str]:
-    """Ids of the current version's articles (none before the first build)."""
-    store = _current_store(config)
-    if store is None:
-        return set()
+    """Ids of the current version's (or set's) articles (none before the first build)."""
+    with _current_stores(config) as stores:
+        return {i for store in stores for i in store.ids()}
+
+
+@contextmanager
+def _current_stores(config: Config) -> Iterator[list[LayeredStore]]:
+    """The articles of the current version, or of each shard of the current set, closed after use."""
+    folder = current_folder(config.index_dir)
+    if _is_set(folder):
+        from qa.index import shards
+
+        places = [dataclasses.replace(config, index_dir=folder / e["name"])
+                  for e in shards.current(config)[1]["shards"]]
+    else:
+        places = [config] if folder is not None else []
+    stores = [_current_store(place) for place in places]
     try:
-        return set(store.ids())
+        yield stores
     finally:
-        store.close()
+        for store in stores:
+            store.close()
 
 
 def _current_store(config: Config) -> LayeredStore | None:
