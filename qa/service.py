@@ -13,7 +13,7 @@ import numpy as np
 
 from qa.answer import metadata, relevance, sentences
 from qa.config import Config
-from qa.index import versions as index_mod
+from qa.index import shards, versions as index_mod
 from qa.ingest import language as lang, segment
 from qa.ingest.text import has_diacritics
 from qa.model.embedder import Embedder
@@ -32,18 +32,19 @@ class Service:
     app runs before every request) is used whole by the next call and never mixed into a running one.
     """
 
-    def __init__(self, config: Config, embedder: Embedder | None = None, layout=index_mod):
+    def __init__(self, config: Config, embedder: Embedder | None = None, layout=None):
         """Load the model while the index files are checksummed (hashlib runs beside Python code).
 
         `layout` opens the index: one version (qa/index/versions.py) or a set of shards, in this process
-        (qa/index/shards.py) or on a cluster (qa/cluster/serving.py); each has `verify` and `load`.
+        (qa/index/shards.py) or on a cluster (qa/cluster/serving.py); each has `verify` and `load`. By default
+        it is the one that fits what the index folder holds.
         """
-        self.config, self.layout = config, layout
+        self.config, self.layout = config, layout or shards.layout(config.index_dir)
         with ThreadPoolExecutor(1) as pool:
-            verified = pool.submit(layout.verify, config)
+            verified = pool.submit(self.layout.verify, config)
             self.embedder = embedder or Embedder.from_config(config)
             folder = verified.result()
-        self.index = layout.load(config, self.embedder, verify=False, folder=folder)
+        self.index = self.layout.load(config, self.embedder, verify=False, folder=folder)
         self._refresh_lock = threading.Lock()
         self._refused = None
         lang.prepare()

@@ -4,12 +4,13 @@ import os
 import subprocess
 import sys
 import tomllib
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SHARED, needs_shared
+from conftest import ROOT, SEEDS, SHARED, needs_shared
 
 BENCH = SHARED / "benchmarks" / "xquad_vi"
 
@@ -167,6 +168,22 @@ def test_add_takes_urls_and_files_in_one_version(tmp_path, news_site, runner):
 
     ids = versions.current_ids(Config.from_env(index_dir=index))
     assert len(ids) == 2 and "bai" in ids
+
+
+def test_add_of_a_page_to_a_set_of_shards_then_again_finds_it_unchanged(base_config, embedder, tmp_path, news_site,
+                                                                       runner):
+    from qa.index import shards, versions
+    from qa.ingest.articles import load_folder
+
+    config = replace(base_config, index_dir=tmp_path / "set")
+    shards.build(config, load_folder(SEEDS)[0], embedder, 2, progress=False)
+    page = news_site.url("/news/seed-1.html")
+    code, out, err = runner("add", page, "--allow-private", "--index", config.index_dir)
+    assert code == 0 and out.startswith("crawl: 1 fetched") and "published index" in out, err
+    assert len(versions.current_ids(config)) == 6 and shards.current(config)[1]["counts"]["articles"] == 6
+    before = shards.current(config)[1]["version"]
+    code, out, _ = runner("add", page, "--allow-private", "--index", config.index_dir)
+    assert code == 0 and "1 unchanged" in out and shards.current(config)[1]["version"] == before
 
 
 @pytest.mark.parametrize("option, message", [(("--since", "hôm qua"), "is not a date"),

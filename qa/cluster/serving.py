@@ -16,7 +16,7 @@ from pathlib import Path
 from qa.cluster import connect
 from qa.config import Config
 from qa.index import shards
-from qa.index.versions import IndexProblem
+from qa.index.versions import IndexProblem, current_folder
 from qa.service import Service
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ DEPLOYMENT = "Shard"
 TIMEOUT_S = 5.0  # a shard slower than this is treated as lost for this question
 RETRIES = 3  # a request to a replica that just died is sent again (Serve routes it to a live one)
 REVIVE_S = 5.0  # how often a lost shard is asked whether it is back
+PENDING_S = 0.5  # how often Serve is asked whether a newly published set is deployed
 
 
 def app_name(entry: dict) -> str:
@@ -167,6 +168,7 @@ class ClusterService(Service):
     def __init__(self, config: Config, address: str, embedder=None, timeout: float = TIMEOUT_S):
         super().__init__(config, embedder, layout=ClusterLayout(address, timeout))
         self.whole, self._checked, self._lock = self.index, time.monotonic(), threading.Lock()
+        self._asked = 0.0
 
     def _leave_out(self, index: shards.ShardedIndex, exc: shards.ShardUnavailable) -> None:
         """Answer without a shard from now on (unless another thread already did)."""
@@ -186,7 +188,10 @@ class ClusterService(Service):
         return call()
 
     def refresh(self) -> bool:
-        """A newly published set, or lost shards answering again (asked every REVIVE_S seconds)."""
+        """A newly published set once its shards are deployed, or lost shards answering again (asked every
+        REVIVE_S seconds)."""
+        if self._undeployed():
+            return False
         if super().refresh():
             self.whole = self.index
             return True
@@ -204,6 +209,25 @@ class ClusterService(Service):
                                              {k: v for k, v in index.missing.items() if k not in names})
         log.warning("%s answering again", ", ".join(sorted(names)))
         return True
+
+    def _undeployed(self) -> bool:
+        """Whether a set was published (by `add`, `remove` or the admin API) that `python -m qa cluster deploy`
+        has not deployed yet: until then the shards in use answer (Serve is asked every PENDING_S)."""
+        folder = current_folder(self.config.index_dir)
+        if folder in (None, self.index.folder, self._refused):
+            return False
+        if time.monotonic() - self._asked < PENDING_S:
+            return True
+        self._asked = time.monotonic()
+        connect(self.layout.address)
+        from ray import serve
+
+        running = {name for name, app in serve.status().applications.items() if app.status == "RUNNING"}
+        deployed = lambda manifest: all(app_name(entry) in running for entry in manifest["shards"])
+        try:
+            return deployed(self.index.manifest) and not deployed(shards.current(self.config)[1])
+        except IndexProblem:
+            return False  # not a readable set: Service.refresh refuses it and says why
 
     def warm_up(self) -> None:
         self._despite_losses(lambda: Service.warm_up(self))

@@ -18,6 +18,7 @@ from qa.index.store import Store
 from qa.index.vectors import Dense
 
 DELTA = "delta"
+LEXICAL = "lexical"
 
 
 class LayeredStore:
@@ -260,12 +261,12 @@ def open_layers(folder: Path, hidden: frozenset[str], bigrams: bool = True, npro
     """Map a version's segments (nothing is read into memory but the hidden rows and, for `searching`,
     an HNSW graph, which a version sharing its base with `reuse`'s takes over)."""
     base_dense = Dense.load(folder, nprobe, ef_search, reuse, searching)
-    base_lexical = Lexical.load(folder / "lexical")
+    base_lexical = Lexical.load(folder / LEXICAL)
     store = open_store(folder, hidden, base_dense)
     hidden_rows = np.sort(store.base.rows_of(hidden)) if hidden else np.zeros(0, dtype=np.int64)
     delta_dense = delta_lexical = None
     if store.delta is not None:
         delta_dense = Dense.load(folder / DELTA)
-        delta_lexical = Lexical.load(folder / DELTA / "lexical", base_lexical)
+        delta_lexical = Lexical.load(folder / DELTA / LEXICAL, base_lexical)
     return (store, LayeredDense(base_dense, delta_dense, hidden_rows),
             LayeredLexical(base_lexical, delta_lexical, hidden_rows, bigrams))

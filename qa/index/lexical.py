@@ -153,6 +153,15 @@ class Statistics:
         frequencies = Counter(token_hash(t) for tokens in token_lists for t in set(tokens))
         return cls(len(token_lists), sum(map(len, token_lists)), dict(frequencies))
 
+    def changed(self, removed: list[list[str]], added: list[list[str]]) -> "Statistics":
+        """The figures once some passages (given as index tokens) left the corpus and others came in."""
+        gone, new = Statistics.of(removed), Statistics.of(added)
+        frequencies = Counter(self.frequencies)
+        frequencies.subtract(gone.frequencies)
+        frequencies.update(new.frequencies)
+        return Statistics(self.documents - gone.documents + new.documents, self.tokens - gone.tokens + new.tokens,
+                          {h: n for h, n in frequencies.items() if n > 0})
+
 
 class Lexical:
     """A bm25s index over one segment's passage token ids; scores every passage for some token ids at once.

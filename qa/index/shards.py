@@ -35,7 +35,7 @@ from qa.model.embedder import Embedder
 
 log = logging.getLogger(__name__)
 FORMAT = "sharded-1"
-MANIFEST = "cluster.json"
+MANIFEST = versions.SET_MANIFEST
 STATISTICS = "bm25_statistics.npz"
 
 
@@ -59,9 +59,13 @@ def shard_name(number: int) -> str:
 
 def statistics(config: Config, articles: list[Article], embedder: Embedder) -> Statistics:
     """The corpus-wide BM25 figures, from every article split and tokenised as a build does."""
-    entries = versions._split_all(articles, config, embedder, {})
+    return Statistics.of(_tokens(config, articles, versions._split_all(articles, config, embedder, {})))
+
+
+def _tokens(config: Config, articles, entries) -> list[list[str]]:
+    """The BM25 tokens of each of the articles' passages."""
     titles = {a.id: a.title for a in articles}
-    return Statistics.of([versions.passage_tokens(e, titles, config) for e in entries])
+    return [versions.passage_tokens(e, titles, config) for e in entries]
 
 
 def build(config: Config, articles: list[Article], embedder: Embedder, shards: int, problems: list[Problem] = (),
@@ -72,24 +76,103 @@ def build(config: Config, articles: list[Article], embedder: Embedder, shards: i
     """
     if shards < 1:
         raise ValueError(f"--shards must be at least 1, not {shards}")
-    root = Path(config.index_dir)
     started = time.time()
-    with versions._locked(root):
+    with versions._locked(Path(config.index_dir)):
         corpus = statistics(config, articles, embedder)
-        version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
-        (root / versions.VERSIONS).mkdir(parents=True, exist_ok=True)
-        work = root / versions.VERSIONS / f".tmp-{version}"
-        try:
-            parts = _write_shards(config, articles, shard_embedder or embedder, shards, problems, progress, corpus,
-                                  work)
-            manifest = _set_manifest(config, embedder, version, parts, corpus, work, started)
-            (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-            versions._publish(root, work, root / versions.VERSIONS / version)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        versions._prune(root)
+        return _publish_set(config, embedder, corpus, started, lambda work: _write_shards(
+            config, articles, shard_embedder or embedder, shards, problems, progress, corpus, work))
+
+
+def _publish_set(config: Config, embedder: Embedder, corpus: Statistics, started: float, write) -> dict:
+    """Write a set in a scratch folder with `write` (which returns the shards' manifests), then publish it whole.
+
+    The caller holds the writer lock; on any failure the scratch folder goes and the previous set stays."""
+    root = Path(config.index_dir)
+    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
+    (root / versions.VERSIONS).mkdir(parents=True, exist_ok=True)
+    work = root / versions.VERSIONS / f".tmp-{version}"
+    try:
+        manifest = _set_manifest(config, embedder, version, write(work), corpus, work, started)
+        (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        versions._publish(root, work, root / versions.VERSIONS / version)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    versions._prune(root)
     return manifest
+
+
+def update(config: Config, embedder: Embedder, add: list[Article], remove: list[str], replace_ids: bool,
+           progress: bool) -> dict:
+    """Publish the set with `add` put in their shards (an article with the same id replaced) and `remove` taken out.
+
+    The corpus statistics are brought up to date from the changed passages alone. A shard whose articles
+    changed is rebuilt (reusing the vectors and tokens of unchanged passages); every other one is only
+    re-weighted by the new statistics, which every BM25 weight depends on. The caller (versions.update)
+    holds the writer lock.
+    """
+    started = time.time()
+    folder, manifest = current(config)
+    entries, count = manifest["shards"], len(manifest["shards"])
+    old = [_previous(config, embedder, folder, entry) for entry in entries]
+    try:
+        held = [set(p.store.ids()) for p in old]
+        added, changed = versions.change(set().union(*held), list(add), list(remove), replace_ids)
+        new = [[a for a in added.values() if shard_of(a.id, count) == n] for n in range(count)]
+        kept = [ids - changed for ids in held]
+        emptied = [shard_name(n) for n in range(count) if not kept[n] and not new[n]]
+        if emptied:
+            raise versions.UnknownArticle(f"removing these articles would leave {', '.join(emptied)} with no "
+                                          "article; nothing was changed")
+        gone = [t for n, p in enumerate(old) for t in _stored_tokens(config, p.store, held[n] & changed)]
+        fresh = [t for group in new for t in _tokens(config, group, versions._split_all(group, config, embedder, {}))]
+        corpus = _statistics(folder, manifest).changed(gone, fresh)
+
+        def write(work: Path) -> list[dict]:
+            parts = []
+            for n, entry in enumerate(entries):
+                shard = replace(config, index_dir=work / entry["name"])
+                if kept[n] == held[n] and not new[n]:
+                    parts.append(versions.reweigh(shard, embedder, shard_folder(folder, entry), corpus))
+                    continue
+                articles = [*old[n].store.articles(sorted(kept[n])), *new[n]]
+                parts.append(versions._build(shard, articles, embedder, [], progress, keep=kept[n], previous=old[n],
+                                             statistics=corpus))
+            return parts
+
+        return _publish_set(config, embedder, corpus, started, write)
+    finally:
+        for p in old:
+            p.store.close()
+
+
+def _previous(config: Config, embedder: Embedder, folder: Path, entry: dict) -> versions._Previous:
+    """What a shard of the published set lends its next version; a shard built for another model or settings
+    is refused, saying how to rebuild."""
+    shard, manifest = versions._read(shard_folder(folder, entry))
+    versions._check(manifest, config, embedder, shard)
+    return versions._reusable(config, embedder, shard)
+
+
+def _stored_tokens(config: Config, store, article_ids: set[str]) -> list[list[str]]:
+    """The BM25 tokens of the stored passages of some articles."""
+    if not article_ids:
+        return []
+    stored = store.entries(article_ids)
+    return _tokens(config, store.articles(sorted(article_ids)), [e for group in stored.values() for e in group])
+
+
+def _statistics(folder: Path, manifest: dict) -> Statistics:
+    """The corpus statistics a set's shards were weighted by, as written beside them."""
+    figures = manifest["statistics"]
+    path = folder / figures["file"]
+    if not path.is_file() or versions._checksum(path) != figures["sha256"]:
+        raise versions.IndexCorrupt(f"the BM25 statistics {path} of the index set are missing or damaged; "
+                                    f"rebuild the set: python -m qa build --ray ADDRESS --shards "
+                                    f"{len(manifest['shards'])} --index {folder.parent.parent}")
+    data = np.load(path)
+    return Statistics(figures["documents"], figures["tokens"],
+                      dict(zip(data["hashes"].tolist(), data["frequencies"].tolist())))
 
 
 def _write_shards(config: Config, articles: list[Article], embedder, shards: int, problems: list[Problem],
@@ -110,8 +193,9 @@ def _write_shards(config: Config, articles: list[Article], embedder, shards: int
 def _set_manifest(config: Config, embedder: Embedder, version: str, parts: list[dict], corpus: Statistics,
                   work: Path, started: float) -> dict:
     """What the set is made of: each shard's version and counts, and the statistics they were weighted by."""
-    hashes = np.fromiter(corpus.frequencies, dtype=np.uint64, count=len(corpus.frequencies))
-    np.savez(work / STATISTICS, hashes=hashes, frequencies=np.fromiter(corpus.frequencies.values(), dtype=np.int64))
+    hashes = np.array(sorted(corpus.frequencies), dtype=np.uint64)  # sorted: the same corpus, the same file
+    np.savez(work / STATISTICS, hashes=hashes, frequencies=np.array([corpus.frequencies[int(h)] for h in hashes],
+                                                                     dtype=np.int64))
     counts = {k: sum(p["counts"][k] for p in parts) for k in ("articles", "passages", "sentences", "embedded",
                                                               "reused")}
     return {"format": FORMAT, "version": version,
@@ -127,8 +211,14 @@ def _set_manifest(config: Config, embedder: Embedder, version: str, parts: list[
 
 def is_sharded(index_dir: Path) -> bool:
     """Whether the published index is a set of shards."""
-    folder = versions.current_folder(index_dir)
-    return folder is not None and (folder / MANIFEST).is_file()
+    return versions._is_set(versions.current_folder(index_dir))
+
+
+def layout(index_dir: Path):
+    """What opens the index published in a folder (the `layout` of a Service): this module for a set, else versions."""
+    from qa.index import shards
+
+    return shards if is_sharded(index_dir) else versions
 
 
 def current(config: Config) -> tuple[Path, dict]:

@@ -8,6 +8,7 @@ version in place. Published files never change, so a new version hard-links the 
 """
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 from concurrent.futures import ThreadPoolExecutor
 import hashlib
@@ -31,7 +32,7 @@ from qa.ingest import passages as passages_mod
 from qa.ingest.articles import Article, Problem
 from qa.config import Config
 from qa.model.embedder import Embedder
-from qa.index.layers import DELTA, LayeredDense, LayeredLexical, LayeredStore, open_layers, open_store
+from qa.index.layers import DELTA, LEXICAL, LayeredDense, LayeredLexical, LayeredStore, open_layers, open_store
 from qa.index.lexical import Lexical, Statistics, Vocabulary, document_tokens
 from qa.index.store import Entry, write as write_store
 from qa.index import vectors as vectors_mod
@@ -43,6 +44,7 @@ MERGE_SHARE = 0.1  # of the base's passages: past it, hidden plus delta passages
 CURRENT = "current"
 VERSIONS = "versions"
 KEEP_VERSIONS = 3
+SET_MANIFEST = "cluster.json"  # what makes a published folder a set of shards (qa/index/shards.py)
 
 
 class IndexProblem(RuntimeError):
@@ -59,10 +61,6 @@ class IndexMismatch(IndexProblem):
 
 class IndexCorrupt(IndexProblem):
     """A file of the version is missing, truncated or altered."""
-
-
-class ShardedSet(IndexProblem):
-    """The index is a set of shards (qa/index/shards.py), which updates do not handle yet."""
 
 
 class UnknownArticle(ValueError):
@@ -110,6 +108,11 @@ def current_folder(index_dir: Path) -> Path | None:
     return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
 
 
+def _is_set(folder: Path | None) -> bool:
+    """Whether a published folder is a set of shards (qa/index/shards.py) rather than one version."""
+    return folder is not None and (folder / SET_MANIFEST).is_file()
+
+
 @contextmanager
 def _locked(index_dir: Path) -> Iterator[None]:
     """One writer at a time per index folder; readers never wait."""
@@ -152,9 +155,9 @@ class _Previous:
         self.known = self.catalog.hashes([e.hash for e in entries]) if self.catalog is not None else {}
 
 
-def _reusable(config: Config, embedder: Embedder) -> _Previous:
-    """The current version's pieces, as far as they fit this model (vectors) and these settings (the rest)."""
-    folder = current_folder(config.index_dir)
+def _reusable(config: Config, embedder: Embedder, folder: Path | None = None) -> _Previous:
+    """The current (or a given) version's pieces, as far as they fit this model (vectors) and these settings."""
+    folder = folder or current_folder(config.index_dir)
     if folder is None:
         return _Previous()
     try:
@@ -251,27 +254,18 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
     On a large index the changed articles go into a delta segment beside the unchanged base (seconds);
     past MERGE_SHARE, or on a small index, everything is rebuilt into one segment (reusing vectors).
     The writer lock covers reading the current version too, so concurrent updates never lose each other.
+    A set of shards is updated shard by shard (qa/index/shards.py).
     """
     with _locked(Path(config.index_dir)):
         folder = current_folder(config.index_dir)
-        if folder is not None and (folder / "cluster.json").is_file():
-            raise ShardedSet(f"the index in {config.index_dir} is a set of shards: adding or removing articles "
-                             "works on a single index only for now; rebuild the set with the changed articles: "
-                             f"python -m qa build --ray ADDRESS --shards S --index {config.index_dir}")
+        if _is_set(folder):
+            from qa.index import shards
+
+            return shards.update(config, embedder, add, remove, replace, progress)
         store = _current_store(config)
         previous = _reusable(config, embedder)
         live = set(store.ids()) if store else set()
-        unknown = [i for i in remove if i not in live]
-        if unknown:
-            raise UnknownArticle(f"no article with id {', '.join(map(repr, unknown))}; nothing was changed")
-        taken = [a.id for a in add if a.id in live]
-        if taken and not replace:
-            raise DuplicateArticle(f"article id {', '.join(map(repr, taken))} already exists; "
-                                   "send replace=true to replace it. Nothing was changed")
-        added = {a.id: a for a in add}
-        changed = set(added) | set(remove)
-        if not live - changed and not added:
-            raise UnknownArticle("removing every article would leave an empty index; nothing was changed")
+        added, changed = change(live, add, remove, replace)
         if previous.store is not None and _delta_fits(config, previous, added, changed):
             kept = sorted(store.delta_ids - changed)
             hidden = store.hidden | ((live - store.delta_ids) & changed)
@@ -285,26 +279,52 @@ def update(config: Config, embedder: Embedder, add: list[Article] = (), remove: 
                       previous=previous)
 
 
+def change(live: set[str], add: list[Article], remove: list[str], replace: bool) -> tuple[dict[str, Article], set[str]]:
+    """The added articles by id and every changed id, once unknown ids, taken ids (without `replace`) and an
+    emptied index are refused."""
+    unknown = [i for i in remove if i not in live]
+    if unknown:
+        raise UnknownArticle(f"no article with id {', '.join(map(repr, unknown))}; nothing was changed")
+    taken = [a.id for a in add if a.id in live]
+    if taken and not replace:
+        raise DuplicateArticle(f"article id {', '.join(map(repr, taken))} already exists; "
+                               "send replace=true to replace it. Nothing was changed")
+    added = {a.id: a for a in add}
+    changed = set(added) | set(remove)
+    if not live - changed and not added:
+        raise UnknownArticle("removing every article would leave an empty index; nothing was changed")
+    return added, changed
+
+
 def current_articles(config: Config, article_ids: list[str]) -> list[Article]:
-    """Those of the named articles the current version holds (none before the first build)."""
-    store = _current_store(config)
-    if store is None:
-        return []
-    try:
-        return list(store.articles(article_ids))
-    finally:
-        store.close()
+    """Those of the named articles the current version (or set) holds (none before the first build)."""
+    with _current_stores(config) as stores:
+        return [a for store in stores for a in store.articles(article_ids)]
 
 
 def current_ids(config: Config) -> set[str]:
-    """Ids of the current version's articles (none before the first build)."""
-    store = _current_store(config)
-    if store is None:
-        return set()
+    """Ids of the current version's (or set's) articles (none before the first build)."""
+    with _current_stores(config) as stores:
+        return {i for store in stores for i in store.ids()}
+
+
+@contextmanager
+def _current_stores(config: Config) -> Iterator[list[LayeredStore]]:
+    """The articles of the current version, or of each shard of the current set, closed after use."""
+    folder = current_folder(config.index_dir)
+    if _is_set(folder):
+        from qa.index import shards
+
+        places = [dataclasses.replace(config, index_dir=folder / e["name"])
+                  for e in shards.current(config)[1]["shards"]]
+    else:
+        places = [config] if folder is not None else []
+    stores = [_current_store(place) for place in places]
     try:
-        return set(store.ids())
+        yield stores
     finally:
-        store.close()
+        for store in stores:
+            store.close()
 
 
 def _current_store(config: Config) -> LayeredStore | None:
@@ -337,6 +357,11 @@ class _Segment:
     sentence_vectors: np.ndarray
     embedded: int
 
+    @property
+    def reused(self) -> int:
+        """Passages whose vectors were copied from the previous version."""
+        return len(self.entries) - self.embedded
+
 
 def _prepare(config: Config, articles: list[Article], embedder: Embedder, previous: _Previous, keep: set[str],
              progress: bool, timer: "_Timer") -> _Segment:
@@ -363,7 +388,7 @@ def _write_segment(folder: Path, config: Config, segment: _Segment, previous: _P
                     previous.dense.base.ann if previous.dense is not None else None)
     with timer("lexical"):
         token_ids = _token_ids(segment.entries, segment.titles, config, previous, vocab)
-        Lexical.build(token_ids, vocab, base, statistics).save(folder / "lexical")
+        Lexical.build(token_ids, vocab, base, statistics).save(folder / LEXICAL)
 
 
 def _build(config: Config, articles: list[Article], embedder: Embedder, problems: list[Problem],
@@ -382,7 +407,7 @@ def _build(config: Config, articles: list[Article], embedder: Embedder, problems
         return {"dense": kind, "segments": {"base": sizes}, "files": _files(work),
                 "counts": {"articles": len(articles), **sizes}}
 
-    return _publish_new(config, embedder, segment, problems, timer, write)
+    return _publish_new(config, embedder, problems, timer, write, segment.embedded, segment.reused)
 
 
 def _build_delta(config: Config, embedder: Embedder, previous: _Previous, articles: list[Article], keep: set[str],
@@ -410,12 +435,13 @@ def _build_delta(config: Config, embedder: Embedder, previous: _Previous, articl
                 "counts": {"articles": len(shown) + len(articles), "passages": passages + sizes["passages"],
                            "sentences": sentences + sizes["sentences"]}}
 
-    return _publish_new(config, embedder, segment, [], timer, write)
+    return _publish_new(config, embedder, [], timer, write, segment.embedded, segment.reused)
 
 
-def _link_base(folder: Path, manifest: dict, work: Path) -> dict[str, dict]:
-    """Hard-link the base segment's files into a new version (copy where links are not possible)."""
-    files = {name: meta for name, meta in manifest["files"].items() if not name.startswith(f"{DELTA}/")}
+def _link_base(folder: Path, manifest: dict, work: Path, leave: str = DELTA) -> dict[str, dict]:
+    """Hard-link the base segment's files, but those under `leave`, into a new version (copy where links are not
+    possible)."""
+    files = {name: meta for name, meta in manifest["files"].items() if not name.startswith(f"{leave}/")}
     for name in files:
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -425,8 +451,27 @@ def _link_base(folder: Path, manifest: dict, work: Path) -> dict[str, dict]:
     return files
 
 
-def _publish_new(config: Config, embedder: Embedder, segment: _Segment, problems: list[Problem],
-                 timer: "_Timer", write) -> dict:
+def reweigh(config: Config, embedder: Embedder, source: Path, statistics: Statistics) -> dict:
+    """Publish the one-segment version in `source` with its BM25 weighted by new corpus `statistics` (a shard
+    whose articles stayed when others changed): its other files are hard-linked, nothing is embedded or split."""
+    timer = _Timer()
+    folder, manifest = _read(source)
+    lexical = Lexical.load(folder / LEXICAL)
+
+    def write(work: Path) -> dict:
+        files = _link_base(folder, manifest, work, LEXICAL)
+        with timer("lexical"):
+            tokens = [lexical.passage_tokens(row) for row in range(len(lexical))]
+            Lexical.build(tokens, lexical.vocab, statistics=statistics).save(work / LEXICAL)
+        files.update({f"{LEXICAL}/{name}": meta for name, meta in _files(work / LEXICAL).items()})
+        return {"dense": manifest["dense"], "segments": manifest["segments"], "files": files,
+                "counts": {k: manifest["counts"][k] for k in ("articles", "passages", "sentences")}}
+
+    return _publish_new(config, embedder, [], timer, write, 0, manifest["counts"]["passages"])
+
+
+def _publish_new(config: Config, embedder: Embedder, problems: list[Problem], timer: "_Timer", write,
+                 embedded: int, reused: int) -> dict:
     """Write a version in a scratch folder with `write` (which returns its part of the manifest), then publish it."""
     index_dir = Path(config.index_dir)
     version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
@@ -436,7 +481,7 @@ def _publish_new(config: Config, embedder: Embedder, segment: _Segment, problems
     work.mkdir()
     try:
         written = write(work)
-        written["counts"].update(embedded=segment.embedded, reused=len(segment.entries) - segment.embedded)
+        written["counts"].update(embedded=embedded, reused=reused)
         manifest = {**_manifest(config, embedder, version, problems, timer), **written}
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         _publish(index_dir, work, versions / version)

@@ -99,8 +99,6 @@ def _publish(add=(), remove=(), replace=True) -> dict:
         raise ApiError(404, "article_not_found", str(exc)) from None
     except index_mod.DuplicateArticle as exc:
         raise ApiError(409, "duplicate_article", str(exc)) from None
-    except index_mod.ShardedSet as exc:
-        raise ApiError(409, "sharded_index", str(exc)) from None
     except OSError as exc:
         raise ApiError(507, "storage_error", f"the new index version could not be written ({exc.strerror or exc}); "
                                              "the previous version is still served") from None

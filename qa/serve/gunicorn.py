@@ -25,7 +25,7 @@ from dataclasses import replace
 from gunicorn.app.base import BaseApplication
 
 from qa.config import Config
-from qa.index import versions as index_mod
+from qa.index import shards, versions as index_mod
 
 PORT_IN_USE = 4  # exit status (README, "Command line")
 BACKLOG = 2048  # gunicorn's default
@@ -137,7 +137,7 @@ def serve(config: Config, open_service=None) -> None:
     try:
         if open_service is None:
             ensure_index(config)
-            index_mod.load(config, verify=False).close()
+            shards.layout(config.index_dir).load(config, verify=False).close()
     except BaseException:
         sock.close()
         raise

@@ -73,6 +73,32 @@ def test_damaged_shard_is_refused_by_name_and_the_other_serves(ray_cluster, shar
     assert serving.app_name(manifest["shards"][1]) in serve.status().applications
 
 
+def test_a_set_changed_while_served_is_taken_up_once_deployed(ray_cluster, sharded_config, embedder, tmp_path):
+    """An update publishes a set whose shards are not deployed yet: the shards in use answer until `deploy` ran."""
+    from qa.cluster import serving
+    from qa.index import versions
+
+    config = replace(sharded_config, index_dir=tmp_path / "index")
+    shutil.copytree(sharded_config.index_dir, config.index_dir, symlinks=True)
+    before = shards.current(config)[1]["version"]
+    served = serving.ClusterService(config, ray_cluster.address, embedder)
+    article = replace(load_folder(SEEDS)[0][0], id="served_new", title="Khánh thành cầu vượt sông Hồng Thịnh",
+                      text="Sáng 9-4, tỉnh Hồng Thịnh khánh thành cầu vượt sông dài 1.240 mét sau 26 tháng thi công.")
+    published = versions.update(config, embedder, add=[article])
+    assert not in_thread(served.refresh)
+    result = in_thread(lambda: served.ask(QUESTION))
+    assert result["index_version"] == before and result["passages"] and "partial" not in result
+    try:
+        serving.deploy(ray_cluster.address, config, replicas=1)
+        time.sleep(serving.PENDING_S)
+        assert in_thread(served.refresh) and served.index.version == published["version"]
+        result = in_thread(lambda: served.ask("Cầu vượt sông Hồng Thịnh dài bao nhiêu mét?"))
+        assert result["passages"][0]["article_id"] == "served_new" and "1.240 mét" in result["answer"]["text"]
+        assert "partial" not in result
+    finally:
+        serving.deploy(ray_cluster.address, sharded_config, replicas=2)
+
+
 def _post(url: str, question: str) -> tuple[int, dict]:
     request = urllib.request.Request(url + "/api/ask", json.dumps({"question": question}).encode(),
                                      {"Content-Type": "application/json"})

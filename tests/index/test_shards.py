@@ -1,6 +1,9 @@
-"""A sharded index answers exactly as the single index over the same articles; damage and failed builds."""
+"""A sharded index answers exactly as the single index over the same articles, also after updates; damage and
+failed builds."""
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -117,13 +120,107 @@ def test_a_damaged_shard_is_refused_by_name_and_the_others_answer(seed_config, e
     assert health["status"] == "degraded" and health["missing_shards"] == ["shard-0"]
 
 
-def test_updates_of_a_sharded_set_are_refused_with_what_to_run(seed_config, embedder, tmp_path):
+def single_copy(seed_config, embedder, tmp: Path, **change):
+    """The seed index copied and changed as a single index: what a set must answer like after the same change."""
+    from qa.service import Service
+
+    config = replace(seed_config, index_dir=tmp / "single")
+    shutil.copytree(seed_config.index_dir, config.index_dir, symlinks=True)
+    versions.update(config, embedder, **change)
+    return Service(config, embedder)
+
+
+def test_removing_and_adding_on_a_set_answers_as_one_index(service, seed_config, embedder, tmp_path):
+    from qa.service import Service
+
+    articles, _ = load_folder(SEEDS)
+    gone = articles[2]
+    config = replace(seed_config, index_dir=tmp_path / "set")
+    first = shards.build(config, articles, embedder, 2, progress=False)
+    sharded = Service(config, embedder)
+    removed = versions.update(config, embedder, remove=[gone.id])
+    assert sharded.refresh() and sharded.index.version == removed["version"] != first["version"]
+    assert removed["counts"]["embedded"] == 0 and removed["counts"]["reused"] == removed["counts"]["passages"]
+    fresh = shards.statistics(config, articles[:2] + articles[3:], embedder)
+    assert fresh == shards._statistics(*shards.current(config))
+    assert_same(single_copy(seed_config, embedder, tmp_path, remove=[gone.id]), sharded, seed_dialogues())
+    added = versions.update(config, embedder, add=[gone])
+    assert sharded.refresh() and sharded.index.version == added["version"]
+    own = len(service.index.store.article_passages(gone.id))
+    assert added["counts"]["embedded"] == own and added["counts"]["reused"] == added["counts"]["passages"] - own
+    assert added["statistics"] == first["statistics"]
+    assert_same(service, sharded, seed_dialogues())
+
+
+def test_a_shard_whose_articles_stayed_is_only_re_weighted(seed_config, embedder, tmp_path):
     articles, _ = load_folder(SEEDS)
     config = replace(seed_config, index_dir=tmp_path / "set")
     first = shards.build(config, articles, embedder, 2, progress=False)
-    with pytest.raises(versions.ShardedSet, match="python -m qa build --ray ADDRESS --shards S"):
-        versions.update(config, embedder, remove=[articles[0].id])
+    before = shards.shard_folder(versions.current_folder(config.index_dir), first["shards"][0])
+    versions.update(config, embedder, remove=[articles[2].id])
+    folder = versions.current_folder(config.index_dir)
+    after = shards.shard_folder(folder, shards.current(config)[1]["shards"][0])
+    assert (after / "vectors.npy").stat().st_ino == (before / "vectors.npy").stat().st_ino
+    assert (after / "lexical" / "tokens.npy").stat().st_ino != (before / "lexical" / "tokens.npy").stat().st_ino
+    assert json.loads((after / "manifest.json").read_text())["counts"]["embedded"] == 0
+    assert shards.load(config, embedder, verify=True).version == folder.name
+
+
+def test_replacing_on_a_set_re_embeds_only_the_changed_passages(seed_config, embedder, tmp_path):
+    from qa.service import Service
+
+    articles, _ = load_folder(SEEDS)
+    config = replace(seed_config, index_dir=tmp_path / "set")
+    shards.build(config, articles, embedder, 2, progress=False)
+    changed = replace(articles[3], text=articles[3].text + "\n\nKinh phí thực hiện chương trình là 120 tỷ đồng.")
+    manifest = versions.update(config, embedder, add=[changed])
+    assert 1 <= manifest["counts"]["embedded"] <= 2 and manifest["counts"]["articles"] == len(articles)
+    question = "Kinh phí thực hiện chương trình là bao nhiêu?"
+    single = single_copy(seed_config, embedder, tmp_path, add=[changed])
+    assert_same(single, Service(config, embedder), [(question, [])] + seed_dialogues()[:10])
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (dict(add="taken", replace=False), versions.DuplicateArticle, "already exists; send replace=true"),
+    (dict(remove=["no_such_article"]), versions.UnknownArticle, "no article with id 'no_such_article'"),
+    (dict(remove="shard-0"), versions.UnknownArticle, "would leave shard-0 with no article"),
+    (dict(remove="all"), versions.UnknownArticle, "would leave an empty index"),
+])
+def test_refused_changes_of_a_set_change_nothing(seed_config, embedder, tmp_path, change, error, message):
+    articles, _ = load_folder(SEEDS)
+    config = replace(seed_config, index_dir=tmp_path / "set")
+    first = shards.build(config, articles, embedder, 2, progress=False)
+    alone = [a.id for a in articles if shards.shard_of(a.id, 2) == 0]
+    named = {"taken": articles[:1], "shard-0": alone, "all": [a.id for a in articles]}
+    with pytest.raises(error, match=message):
+        versions.update(config, embedder, **{k: named.get(v, v) if isinstance(v, str) else v
+                                             for k, v in change.items()})
     assert shards.current(config)[1]["version"] == first["version"]
+    assert len(list((config.index_dir / versions.VERSIONS).iterdir())) == 1
+
+
+def test_a_failed_update_leaves_the_previous_set_published(seed_config, embedder, tmp_path, monkeypatch):
+    articles, _ = load_folder(SEEDS)
+    config = replace(seed_config, index_dir=tmp_path / "set")
+    first = shards.build(config, articles, embedder, 2, progress=False)
+    reweighed, reweigh = [], versions.reweigh
+
+    def counted(*args):
+        reweighed.append(reweigh(*args))
+        return reweighed[-1]
+
+    def broken(*args, **options):
+        raise RuntimeError("the node running the update went away")
+
+    monkeypatch.setattr(versions, "reweigh", counted)
+    monkeypatch.setattr(versions, "_build", broken)
+    changed = replace(articles[2], text=articles[2].text + "\n\nMột đoạn mới.")
+    with pytest.raises(RuntimeError, match="went away"):
+        versions.update(config, embedder, add=[changed])
+    assert len(reweighed) == 1 and shards.shard_of(changed.id, 2) == 1
+    assert shards.current(config)[1]["version"] == first["version"]
+    assert [p.name for p in (config.index_dir / versions.VERSIONS).iterdir()] == [first["version"]]
+    assert shards.load(config, embedder).version == first["version"]
 
 
 def test_shards_filter_and_prefer_times_as_one_index(time_service, time_config, embedder, tmp_path):

@@ -1,12 +1,16 @@
 """Changing the corpus while serving: authorisation, uploads, replace/remove, and nothing lost on bad input."""
 import io
 import json
+import urllib.error
+import urllib.request
+from dataclasses import replace
 
 import pytest
 
-from qa.index import versions as index_mod
+from qa.index import shards, versions as index_mod
+from qa.ingest.articles import load_folder
 
-from conftest import ADMIN_TOKEN as TOKEN
+from conftest import ADMIN_TOKEN as TOKEN, SEEDS, start_server, stop_server
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 NEW = {"id": "new_article", "title": "Hội nghị về chuyển đổi số tỉnh Bình Minh",
@@ -146,6 +150,66 @@ def test_cli_add_and_remove(admin_config, runner, tmp_path):
     assert code == 0 and index_mod.load(admin_config).manifest["counts"]["articles"] == before
     code, _, err = runner("remove", "cli_article", "--index", admin_config.index_dir)
     assert code == 2 and "no article with id" in err
+
+
+@pytest.fixture
+def seed_set(base_config, embedder, tmp_path):
+    """The seeds as a set of 2 shards (shard-0 holds one article alone), changes turned on."""
+    config = replace(base_config, index_dir=tmp_path / "set", admin_token=TOKEN, rate_limit="")
+    shards.build(config, load_folder(SEEDS)[0], embedder, 2, progress=False)
+    return config
+
+
+def test_cli_add_and_remove_on_a_set_of_shards(seed_set, runner, tmp_path):
+    path = tmp_path / "cli_article.txt"
+    path.write_text("Bài thêm bằng dòng lệnh\n\nNgày 9-9, hội nghị thêm bài bằng dòng lệnh đã diễn ra.",
+                    encoding="utf-8")
+    code, out, err = runner("add", path, "--index", seed_set.index_dir)
+    assert code == 0 and "added 1 articles" in out and "6 articles" in out and "1 embedded" in out, err
+    assert shards.load(seed_set).store.article("cli_article") is not None
+    alone = next(a.id for a in load_folder(SEEDS)[0] if shards.shard_of(a.id, 2) == 0)
+    before = shards.current(seed_set)[1]["version"]
+    code, _, err = runner("remove", alone, "--index", seed_set.index_dir)
+    assert code == 2 and "would leave shard-0 with no article" in err
+    code, _, err = runner("remove", "no_such_article", "--index", seed_set.index_dir)
+    assert code == 2 and "no article with id" in err and shards.current(seed_set)[1]["version"] == before
+    code, out, _ = runner("remove", "cli_article", "--index", seed_set.index_dir)
+    assert code == 0 and "removed 1 articles" in out and "0 embedded" in out
+    assert shards.current(seed_set)[1]["counts"]["articles"] == 5
+
+
+def _call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+    """Status and JSON of one request to a real server, with the operator's token."""
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json", **AUTH}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_server_over_a_set_of_shards_takes_and_drops_articles(seed_set, base_config):
+    proc, url = start_server(seed_set.index_dir, SEEDS, base_config.model_cache, env={"QA_ADMIN_TOKEN": TOKEN})
+    try:
+        assert _call(url + "/api/health")[1]["index"]["format"] == shards.FORMAT
+        status, added = _call(url + "/api/articles", "POST", NEW)
+        assert status == 201 and added["counts"]["articles"] == 6 and added["counts"]["embedded"] <= 2, added
+        question = "Bao nhiêu phần trăm thủ tục hành chính được thực hiện trực tuyến toàn trình đến năm 2027?"
+        answer = _call(url + "/api/ask", "POST", {"question": question})[1]
+        assert answer["index_version"] == added["version"] and "90%" in answer["answer"]["text"]
+        assert answer["passages"][0]["article_id"] == "new_article" and "partial" not in answer
+        status, refused = _call(url + "/api/articles?replace=false", "POST", NEW)
+        assert status == 409 and refused["error"]["code"] == "duplicate_article"
+        assert _call(url + "/api/articles/no_such_article", "DELETE")[0] == 404
+        status, removed = _call(url + "/api/articles/new_article", "DELETE")
+        assert status == 200 and removed["counts"]["articles"] == 5
+        assert _call(url + "/api/articles/new_article")[0] == 404
+        assert _call(url + "/api/health")[1]["index"]["version"] == removed["version"]
+    finally:
+        stop_server(proc)
+    assert shards.current(seed_set)[1]["version"] == removed["version"]
+    assert not list((seed_set.index_dir / index_mod.VERSIONS).glob(".tmp-*"))
 
 
 def test_cached_answers_follow_a_new_version(admin_client):
