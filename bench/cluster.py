@@ -16,6 +16,7 @@ import argparse
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,7 +149,44 @@ def replica_memory() -> list[tuple[float, float]]:
     return out
 
 
-def serve_bench(single: Path, sharded: Path, address: str, cache: Path, args) -> None:
+def shard_calls(config: Config, address: str, embedder, asked: list[str]) -> None:
+    """Why a question costs more through Serve: shard calls a question makes one after another, and the
+    round trip of one call to a replica, against the same call to a plain Ray actor."""
+    import ray
+
+    from qa.cluster import serving
+
+    service = serving.ClusterService(config, address, embedder)
+    calls = []
+    original = serving.RemoteShard.submit
+    serving.RemoteShard.submit = lambda shard, *a: calls.append(a[:2]) or original(shard, *a)
+    try:
+        for question in asked[:50]:
+            service.ask(question)
+    finally:
+        serving.RemoteShard.submit = original
+    shard = service.index.shards[0]
+    serve_ms = _median_ms(lambda: shard.submit("dense", "__len__").result())
+    actor = ray.remote(num_cpus=0)(serving.ShardServer).remote(config, str(service.index.folder),
+                                                             service.index.manifest["shards"][0])
+    actor_ms = _median_ms(lambda: ray.get(actor.call.remote("dense", "__len__")))
+    ray.kill(actor)
+    print(f"shard calls a question: {len(calls) / 50:.1f} ({len(calls) / 50 / len(service.index.shards):.1f} "
+          f"rounds, each sent to every shard at once); one call's round trip: Serve handle {serve_ms:.2f} ms, "
+          f"plain Ray actor {actor_ms:.2f} ms")
+
+
+def _median_ms(call, times: int = 200) -> float:
+    """Median milliseconds of a call."""
+    spent = []
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        spent.append((time.perf_counter() - started) * 1000)
+    return statistics.median(spent)
+
+
+def serve_bench(single: Path, sharded: Path, address: str, cache: Path, embedder, args) -> None:
     """Latency of the two servers, level by level, alternately."""
     asked = questions(ROOT.parent / "shared" / "benchmarks" / "xquad_vi" / "questions.jsonl")
     servers = {"one machine": start(single, cache), "2 shards on Serve": start(sharded, cache, "--ray", address)}
@@ -164,6 +202,7 @@ def serve_bench(single: Path, sharded: Path, address: str, cache: Path, args) ->
                       f"{r['per_second']:>6.1f}")
         memory = replica_memory()
         print("shard replicas: " + ", ".join(f"RSS {rss:.0f} MB / PSS {pss:.0f} MB" for rss, pss in memory))
+        shard_calls(replace(Config.from_env(), index_dir=sharded), address, embedder, asked[-100:])
     finally:
         for proc, _ in servers.values():
             stop(proc)
@@ -198,7 +237,7 @@ def main() -> int:
             sharded.append(build_once(sharded_cfg, articles, embedder, remote))
         remote.close()
         report_build(single, sharded, len(remote.actors), unit, startup)
-        serve_bench(single_cfg.index_dir, sharded_cfg.index_dir, cluster.address, base.model_cache, args)
+        serve_bench(single_cfg.index_dir, sharded_cfg.index_dir, cluster.address, base.model_cache, embedder, args)
     finally:
         import ray
 
