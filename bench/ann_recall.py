@@ -97,11 +97,14 @@ def compare_quantizers(dense, queries: np.ndarray, specs: list[str], nprobe: int
         built = time.perf_counter() - started
         if isinstance(index, faiss.IndexIVF):
             index.nprobe = nprobe
+        if isinstance(index, faiss.IndexHNSW):
+            index.hnsw.efSearch = 128
         found = index.search(queries.astype(np.float32), 10)[1]
         recall = np.mean([len(set(f.tolist()) & truth) / len(truth) for f, truth in zip(found, exact)])
         size = faiss.serialize_index(index).nbytes / len(vectors)
         print(f"{spec:<16} recall@10 {recall:.4f}   {size:7.1f} bytes a passage   built in {built:.1f} s"
-              + (f"   (nprobe {nprobe})" if isinstance(index, faiss.IndexIVF) else ""))
+              + (f"   (nprobe {nprobe})" if isinstance(index, faiss.IndexIVF) else "")
+              + ("   (efSearch 128)" if isinstance(index, faiss.IndexHNSW) else ""))
 
 
 if __name__ == "__main__":
