@@ -204,7 +204,6 @@ def _evidence(index: index_mod.Index, question: str, resolved: str, language: st
     """What the found/not-found decision rests on."""
     top = passages[:sentences.PASSAGES_SEARCHED]
     rows = index.store.rows_of(list(dict.fromkeys(p["article_id"] for p in top)))
-    contains = lambda word: bool(np.isin(index.lexical.rows_with(word), rows).any())
     return relevance.Evidence(
         dense=max((c.dense for c in ranked), default=0.0),
         lexical=max((c.lexical for c in ranked), default=0.0),
@@ -212,7 +211,7 @@ def _evidence(index: index_mod.Index, question: str, resolved: str, language: st
         same_language=bool(top) and top[0]["language"] == language,
         folded=language == "vi" and not has_diacritics(question),
         anchors=relevance.anchors(resolved, language),
-        missing=relevance.missing_anchors(resolved, language, contains))
+        missing=relevance.missing_anchors(resolved, language, lambda found: index.lexical.occurring(found, rows)))
 
 
 def _from_metadata(index: index_mod.Index, field: str, passages: list[dict], language: str) -> dict | None:

@@ -62,12 +62,16 @@ def anchors(question: str, language: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def missing_anchors(question: str, language: str, contains) -> list[str]:
+def missing_anchors(question: str, language: str, occurring) -> list[str]:
     """Anchors of the question of which some word is in none of the top articles.
 
-    `contains(word)` says whether a folded word occurs in those articles (the index answers it).
+    `occurring(folded_words)` says which of the words occur in those articles; the index answers for
+    all of them in one call (one round trip to each shard of a cluster).
     """
-    return [a for a in anchors(question, language) if not all(contains(fold(w)) for w in words(a))]
+    found = anchors(question, language)
+    folded = sorted({fold(w) for a in found for w in words(a)})
+    present = dict(zip(folded, occurring(folded))) if folded else {}
+    return [a for a in found if not all(present[fold(w)] for w in words(a))]
 
 
 def found(e: Evidence, t: Thresholds = CALIBRATED) -> bool:

@@ -227,6 +227,11 @@ class LayeredLexical:
         """BM25 inverse document frequency of index tokens (unknown tokens count as rarest)."""
         return bm25_idf(*self.frequencies(tokens))
 
+    def occurring(self, tokens: list[str], rows) -> list[bool]:
+        """Which tokens occur in some of the given rows (all of a question's anchors in one call)."""
+        wanted = np.asarray(rows, dtype=np.int64)
+        return [bool(np.isin(self.rows_with(t), wanted).any()) for t in tokens]
+
     def rows_with(self, token: str) -> np.ndarray:
         """Live rows containing a token."""
         i = self.vocab.lookup([token])[0]

@@ -489,7 +489,8 @@ class _Lexical:
         found = self.index.each("lexical", "frequencies", tokens)
         return bm25_idf(sum(df for df, _ in found), sum(n for _, n in found))
 
-    def rows_with(self, token: str) -> np.ndarray:
-        """Rows containing a token."""
-        found = self.index.each("lexical", "rows_with", token)
-        return np.concatenate([np.asarray(r, dtype=np.int64) + self.index.offsets[i] for i, r in enumerate(found)])
+    def occurring(self, tokens: list[str], rows) -> list[bool]:
+        """Which tokens occur in some of the given rows, asked of the shards holding them."""
+        found = [answer for _, _, answer in self.index.gather("lexical", "occurring", rows, self.index.offsets,
+                                                              tokens)]
+        return np.any(np.array(found, dtype=bool), axis=0).tolist() if found else [False] * len(tokens)

@@ -28,7 +28,13 @@ def sharded_service(config, embedder, articles, count: int, tmp: Path):
 
 def test_two_shards_answer_as_one_index_over_the_seeds(service, seed_config, embedder, tmp_path):
     articles, _ = load_folder(SEEDS)
-    assert_same(service, sharded_service(seed_config, embedder, articles, 2, tmp_path), seed_dialogues())
+    sharded = sharded_service(seed_config, embedder, articles, 2, tmp_path)
+    assert_same(service, sharded, seed_dialogues())
+    rows = service.index.store.rows_of([articles[0].id])
+    words = ["hoi", "nghi", "quang", "ninh", "xyzzy", "2023"]
+    expected = [bool(set(service.index.lexical.rows_with(w)) & set(rows)) for w in words]
+    assert sharded.index.lexical.occurring(words, sharded.index.store.rows_of([articles[0].id])) == expected
+    assert service.index.lexical.occurring(words, rows) == expected and True in expected and False in expected
 
 
 @pytest.fixture(scope="module")
