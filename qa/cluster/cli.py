@@ -87,6 +87,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from qa.ingest import articles as articles_mod
 
     config = _config(args)
+    if args.shards < 1:
+        raise UsageError(f"--shards must be at least 1, not {args.shards}")
     found, problems = articles_mod.load_folder(config.seeds_dir)
     for problem in problems:
         print(f"warning: {problem.message}", file=sys.stderr)
@@ -105,6 +107,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from qa.serve.gunicorn import serve
 
     config = _config(args)
+    if args.replicas < 1:
+        raise UsageError(f"--replicas must be at least 1, not {args.replicas}")
     command = [sys.executable, "-m", "qa", "cluster", "deploy", "--ray", args.ray, "--replicas", str(args.replicas),
                "--index", str(config.index_dir)]
     if subprocess.run(command).returncode != 0:

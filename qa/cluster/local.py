@@ -25,8 +25,7 @@ def start(nodes: int = 3, cpus_per_node: int = 1, object_store_mb: int = OBJECT_
     """A head and `nodes - 1` more nodes in this process's care, all on 127.0.0.1, dashboard off.
 
     `head_cpus` (default `cpus_per_node`) 0 keeps work off the head, as on a real cluster."""
-    if nodes < 1 or cpus_per_node < 1:
-        raise ClusterError("a cluster needs at least 1 node of at least 1 CPU")
+    _check(nodes, cpus_per_node, head_cpus or 0)
     prepare()
     from ray.cluster_utils import Cluster
 
@@ -38,6 +37,12 @@ def start(nodes: int = 3, cpus_per_node: int = 1, object_store_mb: int = OBJECT_
         cluster.add_node(**node)
     cluster.wait_for_nodes()
     return cluster
+
+
+def _check(nodes: int, cpus_per_node: int, head_cpus: int = 0) -> None:
+    """Refuse a cluster that cannot exist before anything is started."""
+    if nodes < 1 or cpus_per_node < 1 or head_cpus < 0:
+        raise ClusterError(f"a cluster needs at least 1 node of at least 1 CPU, not {nodes} of {cpus_per_node}")
 
 
 def _running(state: Path) -> dict | None:
@@ -52,6 +57,7 @@ def _running(state: Path) -> dict | None:
 
 def up(nodes: int = 3, cpus_per_node: int = 1, state: Path | None = None, timeout: float = 240) -> str:
     """Start a local cluster in a supervisor process and return its address once every node is up."""
+    _check(nodes, cpus_per_node)
     state = state or STATE
     found = _running(state)
     if found:

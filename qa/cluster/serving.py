@@ -56,6 +56,8 @@ def deploy(address: str, config: Config, replicas: int = 1) -> tuple[list[str], 
     """Deploy every usable shard of the published set (R replicas each) and remove other sets' shards.
 
     Returns the applications deployed and the shards refused (damaged files), each with the reason."""
+    if replicas < 1:
+        raise ValueError(f"--replicas must be at least 1, not {replicas}")
     connect(address)
     from ray import serve
 

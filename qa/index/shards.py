@@ -19,6 +19,7 @@ import json
 import logging
 import secrets
 import shutil
+import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -216,9 +217,7 @@ def is_sharded(index_dir: Path) -> bool:
 
 def layout(index_dir: Path):
     """What opens the index published in a folder (the `layout` of a Service): this module for a set, else versions."""
-    from qa.index import shards
-
-    return shards if is_sharded(index_dir) else versions
+    return sys.modules[__name__] if is_sharded(index_dir) else versions
 
 
 def current(config: Config) -> tuple[Path, dict]:

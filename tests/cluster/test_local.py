@@ -40,3 +40,15 @@ def test_cluster_up_prints_its_address_and_down_stops_it(runner, tmp_path, monke
     assert code == 0 and f"stopped the local cluster at {address}" in out
     assert local._running(tmp_path / "cluster.json") is None
     assert runner("cluster", "down")[1].strip() == "no local cluster was running"
+
+
+def test_impossible_counts_are_refused_before_any_cluster_is_reached(runner):
+    unreachable = "127.0.0.1:1"
+    cases = [(("cluster", "up", "--nodes", "0"), "at least 1 node of at least 1 CPU, not 0 of 1"),
+             (("cluster", "up", "--cpus-per-node", "0"), "not 3 of 0"),
+             (("cluster", "deploy", "--ray", unreachable, "--replicas", "0"), "--replicas must be at least 1, not 0"),
+             (("serve", "--ray", unreachable, "--replicas", "-1"), "--replicas must be at least 1, not -1"),
+             (("build", "--ray", unreachable, "--shards", "0"), "--shards must be at least 1, not 0")]
+    for argv, message in cases:
+        code, _, err = runner(*argv)
+        assert code == 2 and message in err, (argv, err)
