@@ -105,7 +105,7 @@ def recall(service, questions, allowed, search) -> float:
     index = service.index
     hits = []
     for q in questions:
-        vector = service.query(index, q, "vi")[0]
+        vector = service.query(index, q, "vi")
         truth = set(vectors._scan(index.dense.base.vectors, vector.astype(np.float32), np.flatnonzero(allowed), 10)[0])
         hits.append(len(truth & set(search(index, vector, 10, allowed)[0].tolist())) / max(1, len(truth)))
     return statistics.mean(hits)

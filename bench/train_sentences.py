@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from train_spans import BENCHMARKS, FOLDS, HELD_OUT, TRAIN, fold_of  # noqa: E402
 
 from qa import eval as eval_mod  # noqa: E402
-from qa.answer import sentences  # noqa: E402
+from qa.answer import reading, sentences  # noqa: E402
+from qa.answer.questions import content_words  # noqa: E402
 from qa.config import Config  # noqa: E402
 from qa.index import versions  # noqa: E402
 from qa.ingest import language  # noqa: E402
@@ -55,12 +56,14 @@ def examples(name: str, embedder: Embedder) -> list[dict]:
     out = []
     for q in questions:
         asked = language.detect(q.text)
-        vector, lexical = service.query(index, q.text, asked)
-        passages = service.search(q.text, 10, vector=vector, index=index, lexical=lexical)
-        found = sentences.candidates(index, passages)
+        vector = service.query(index, q.text, asked)
+        passages = service.search(q.text, 10, vector=vector, index=index)
+        read = reading.of(index, [p["row"] for p in passages], sentences.PASSAGES_SEARCHED, vector, [])
+        found = sentences.candidates(passages, read)
         if not found:
             continue
-        sentences.describe(index, q.text, vector, found, passages, passages[0]["language"] != asked)
+        sentences.describe(q.text, found, passages, passages[0]["language"] != asked,
+                           index.lexical.words(content_words(q.text)), read)
         out.append({"set": name, "group": titles[q.paragraph_id], "features": [c.features for c in found],
                     "labels": [eval_mod.answer_hit({"text": c.text}, q) for c in found]})
     index.close()

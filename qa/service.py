@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from qa.answer import metadata, relevance, sentences
+from qa.answer import metadata, questions, reading, relevance, sentences
 from qa.config import Config
 from qa.index import shards, versions as index_mod
+from qa.index.layers import WordStats
 from qa.ingest import language as lang, segment
 from qa.ingest.text import has_diacritics
 from qa.model.embedder import Embedder
@@ -22,7 +23,6 @@ from qa.retrieve.filters import Filters
 from qa.retrieve.scope import Scope, scope, today
 
 log = logging.getLogger(__name__)
-RESPELL_PASSAGES = 10
 
 
 class Service:
@@ -75,32 +75,32 @@ class Service:
             return True
 
     def search(self, question: str, k: int = 5, mode: str | None = None, vector=None,
-               index: index_mod.Index | None = None, lexical=None, within: Scope | None = None) -> list[dict]:
+               index: index_mod.Index | None = None, within: Scope | None = None) -> list[dict]:
         """Ranked passages with their article, score and the rank each method gave them."""
         index = index or self.index
-        within = within or Scope()
-        if within.empty:
-            return []
-        if vector is None:
-            vector, lexical = self.query(index, question, lang.detect(question))
-        hits = hybrid.search(index, vector, question, k, mode or self.config.mode, self.config.candidates, lexical,
-                             within.allowed, within.preference)
-        rows = index.store.passages([h.row for h in hits])
-        return [_passage(rank, hit, row) for rank, (hit, row) in enumerate(zip(hits, rows), 1)]
+        hits = self._rank(index, question, k, mode, vector, within or Scope())[0]
+        found = reading.of(index, [h.row for h in hits], 0, None, [])
+        return [_passage(rank, hit, found.passages[hit.row]) for rank, hit in enumerate(hits, 1)]
 
-    def query(self, index: index_mod.Index, question: str, language: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """The question's embedding, and its BM25 scores when they were needed to make it.
+    def _rank(self, index: index_mod.Index, question: str, k: int, mode: str | None, vector, within: Scope,
+              words: list[str] = ()) -> tuple[list[hybrid.Hit], WordStats]:
+        """The k best hits, and the statistics of the question's words and of `words`."""
+        if within.empty:
+            return [], WordStats({}, {}, 0)
+        if vector is None:
+            vector = self.query(index, question, lang.detect(question))
+        return hybrid.search(index, vector, question, k, mode or self.config.mode, self.config.candidates,
+                             within.allowed, within.preference, words)
+
+    def query(self, index: index_mod.Index, question: str, language: str) -> np.ndarray:
+        """The question's embedding.
 
         The model reads unaccented Vietnamese poorly, so such a question is embedded as the
-        passages it matches lexically spell its words (see qa/retrieve/accents.py); retrieval reuses
-        those scores instead of computing them again.
+        passages it matches lexically spell its words (see qa/retrieve/accents.py).
         """
-        scores = None
         if language == "vi" and not has_diacritics(question):
-            scores = index.lexical.scores(question)
-            rows = hybrid.best_rows(scores, RESPELL_PASSAGES).tolist()
-            question = accents.restore(question, [p["text"] for p in index.store.passages(rows)])
-        return self.embedder.encode_queries([question])[0], scores
+            question = accents.respell(index, question)
+        return self.embedder.encode_queries([question])[0]
 
     def timed_search(self, question: str, k: int = 5, mode: str | None = None, filters: Filters = Filters(),
                      question_time: bool = True) -> tuple[dict, float]:
@@ -138,12 +138,16 @@ class Service:
         language = lang.detect(question)
         resolved = followup.resolve(question, [{"role": r, "content": c} for r, c in history])
         within = self.scope(index, resolved, filters, question_time)
-        vector, lexical = self.query(index, resolved, language)
-        passages = self.search(resolved, top_k, vector=vector, index=index, lexical=lexical, within=within)
+        vector = self.query(index, resolved, language)
+        hits, stats = self._rank(index, resolved, top_k, None, vector, within, questions.content_words(resolved))
+        plain = within.matched_words_removed(resolved, [h.row for h in hits])
+        stats = _covering(index, stats, [*questions.content_words(plain), *hybrid.coverage_words(plain)])
+        read = reading.of(index, [h.row for h in hits], sentences.PASSAGES_SEARCHED, vector,
+                          relevance.anchor_words(plain, language))
+        passages = [_passage(rank, hit, read.passages[hit.row]) for rank, hit in enumerate(hits, 1)]
         cross = bool(passages) and passages[0]["language"] != language
-        plain = within.matched_words_removed(resolved, [p["row"] for p in passages])
-        ranked = sentences.score(index, plain, vector, sentences.candidates(index, passages), passages, cross)
-        evidence = _evidence(index, question, plain, language, ranked, passages)
+        ranked = sentences.score(plain, sentences.candidates(passages, read), passages, stats, read, cross)
+        evidence = _evidence(question, plain, language, ranked, passages, stats, read)
         asked = metadata.field(question)
         if asked is not None:
             answer = _from_metadata(index, asked, passages, language) if passages and not evidence.missing else None
@@ -199,19 +203,24 @@ def _completeness(index: index_mod.Index) -> dict:
     return {"partial": True, "missing_shards": missing} if missing else {}
 
 
-def _evidence(index: index_mod.Index, question: str, resolved: str, language: str, ranked: list,
-              passages: list[dict]) -> relevance.Evidence:
+def _covering(index: index_mod.Index, stats: WordStats, tokens: list[str]) -> WordStats:
+    """The statistics, asked for the tokens they lack (only when removing a time's words changed the question)."""
+    lacking = stats.lacks(tokens)
+    return WordStats.merged([stats, index.lexical.words(lacking)]) if lacking else stats
+
+
+def _evidence(question: str, resolved: str, language: str, ranked: list, passages: list[dict], stats: WordStats,
+              read: reading.Reading) -> relevance.Evidence:
     """What the found/not-found decision rests on."""
     top = passages[:sentences.PASSAGES_SEARCHED]
-    rows = index.store.rows_of(list(dict.fromkeys(p["article_id"] for p in top)))
     return relevance.Evidence(
         dense=max((c.dense for c in ranked), default=0.0),
         lexical=max((c.lexical for c in ranked), default=0.0),
-        coverage=hybrid.coverage(index, resolved),
+        coverage=stats.coverage(hybrid.coverage_words(resolved)),
         same_language=bool(top) and top[0]["language"] == language,
         folded=language == "vi" and not has_diacritics(question),
         anchors=relevance.anchors(resolved, language),
-        missing=relevance.missing_anchors(resolved, language, lambda found: index.lexical.occurring(found, rows)))
+        missing=relevance.missing_anchors(resolved, language, read.occurring))
 
 
 def _from_metadata(index: index_mod.Index, field: str, passages: list[dict], language: str) -> dict | None:

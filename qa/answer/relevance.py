@@ -62,16 +62,15 @@ def anchors(question: str, language: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def missing_anchors(question: str, language: str, occurring) -> list[str]:
-    """Anchors of the question of which some word is in none of the top articles.
+def anchor_words(question: str, language: str) -> list[str]:
+    """The folded words of the question's anchors, which the top articles are searched for."""
+    return sorted({fold(w) for a in anchors(question, language) for w in words(a)})
 
-    `occurring(folded_words)` says which of the words occur in those articles; the index answers for
-    all of them in one call (one round trip to each shard of a cluster).
-    """
-    found = anchors(question, language)
-    folded = sorted({fold(w) for a in found for w in words(a)})
-    present = dict(zip(folded, occurring(folded))) if folded else {}
-    return [a for a in found if not all(present[fold(w)] for w in words(a))]
+
+def missing_anchors(question: str, language: str, occurring: dict[str, bool]) -> list[str]:
+    """Anchors of the question of which some word is in none of the top articles (`occurring` says, for
+    each of its anchor words, whether those articles hold it)."""
+    return [a for a in anchors(question, language) if not all(occurring[fold(w)] for w in words(a))]
 
 
 def found(e: Evidence, t: Thresholds = CALIBRATED) -> bool:

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from qa.answer import questions, spans
-from qa.index.versions import Index
+from qa.answer.reading import Reading
+from qa.index.layers import WordStats
 from qa.ingest.text import fold, words
 
 MODEL = Path(__file__).with_name("sentence_model.json")
@@ -91,13 +90,12 @@ def _weights() -> dict[str, float]:
     return json.loads(MODEL.read_text(encoding="utf-8"))["weights"]
 
 
-def candidates(index: Index, passages: list[dict]) -> list[Candidate]:
+def candidates(passages: list[dict], reading: Reading) -> list[Candidate]:
     """Sentences of the top passages, each once even where neighbouring passages overlap."""
     seen: set[tuple[str, int, int]] = set()
     out = []
     for i, p in enumerate(passages[:PASSAGES_SEARCHED]):
-        offsets = index.store.sentence_spans(p["sentences"])
-        for row, (start, end) in zip(p["sentences"], offsets):
+        for row, (start, end) in zip(p["sentences"], reading.spans[p["row"]]):
             key = (p["article_id"], start, end)
             if key in seen:
                 continue
@@ -106,19 +104,19 @@ def candidates(index: Index, passages: list[dict]) -> list[Candidate]:
     return out
 
 
-def describe(index: Index, question: str, vector: np.ndarray, found: list[Candidate], passages: list[dict],
-             cross: bool) -> None:
-    """Fill in each candidate's evidence and the features the fitted scorer reads."""
+def describe(question: str, found: list[Candidate], passages: list[dict], cross: bool, stats: WordStats,
+             reading: Reading) -> None:
+    """Fill in each candidate's evidence and the features the fitted scorer reads (`stats` holds the
+    question's content words, `reading` the sentences' cosines with the question)."""
     question_words = questions.content_words(question)
-    weights = dict(zip(question_words, index.lexical.idf(question_words)))
+    weights = dict(zip(question_words, stats.idf(question_words)))
     asked_pairs = _pairs(question_words)
     kind = questions.kind(question)
     unit_words = questions.context(question)[1]
-    dense = index.dense.sentence_scores(vector, np.array([c.row for c in found]))
     top = max(passages[0]["score"], 1e-9) if passages else 1.0
-    for c, d in zip(found, dense):
+    for c in found:
         said = [fold(w) for w in words(c.text)]
-        c.dense = float(d)
+        c.dense = reading.sentence_scores[c.row]
         c.lexical = _overlap(question_words, weights, said)
         c.kind = float(_has_type(kind, question, c.text))
         unit = kind == "number" and _holds_unit(said, unit_words)
@@ -131,12 +129,12 @@ def describe(index: Index, question: str, vector: np.ndarray, found: list[Candid
             "number|unit": float(unit)}
 
 
-def score(index: Index, question: str, vector: np.ndarray, found: list[Candidate], passages: list[dict],
+def score(question: str, found: list[Candidate], passages: list[dict], stats: WordStats, reading: Reading,
           cross: bool = False) -> list[Candidate]:
     """Score the candidates (higher: likelier to hold the answer), best first."""
     if not found:
         return []
-    describe(index, question, vector, found, passages, cross)
+    describe(question, found, passages, cross, stats, reading)
     weights = _weights()
     for c in found:
         c.score = sum(weights.get(k, 0.0) * v for k, v in c.features.items())

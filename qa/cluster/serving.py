@@ -42,6 +42,10 @@ class ShardServer:
         """A method of the shard's store, dense or lexical index (what ShardedIndex asks of a shard)."""
         return getattr(getattr(self.index, part), method)(*args)
 
+    def run(self, step, request):
+        """A step of answering a question on this shard (ShardedIndex.run: one call for all a step needs)."""
+        return step(self.index, request)
+
 
 def per_node(replicas: int) -> int:
     """The most replicas of one shard a node may hold, so a shard's replicas spread over the live nodes
@@ -88,9 +92,13 @@ def deploy(address: str, config: Config, replicas: int = 1) -> tuple[list[str], 
 class _Pending:
     """A shard's answer on its way; failures other than the shard's own code become ShardUnavailable."""
 
-    def __init__(self, shard: RemoteShard, args: tuple):
-        self.shard, self.args = shard, args
-        self.response = shard.handle().call.remote(*args)
+    def __init__(self, shard: RemoteShard, method: str, args: tuple):
+        self.shard, self.method, self.args = shard, method, args
+        self.response = self._send()
+
+    def _send(self):
+        """Send the call to one of the shard's replicas."""
+        return getattr(self.shard.handle(), self.method).remote(*self.args)
 
     def result(self):
         from ray.exceptions import RayError, RayTaskError
@@ -106,7 +114,7 @@ class _Pending:
             except (RayError, RayServeException) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
             log.warning("shard %s failed (%s), attempt %d of %d", self.shard.name, reason[:200], attempt + 1, RETRIES)
-            self.response = self.shard.handle().call.remote(*self.args)
+            self.response = self._send()
         raise shards.ShardUnavailable(self.shard.name, reason[:500])
 
 
@@ -131,9 +139,17 @@ class RemoteShard:
         return self._handle
 
     def submit(self, part: str, method: str, *args) -> _Pending:
-        """Send a call to one of the shard's replicas."""
+        """Send a call of the shard's store, dense or lexical index to one of its replicas."""
+        return self._pending("call", (part, method, *args))
+
+    def run(self, step, request) -> _Pending:
+        """Send a step of answering a question to one of the shard's replicas."""
+        return self._pending("run", (step, request))
+
+    def _pending(self, method: str, args: tuple) -> _Pending:
+        """A call on its way to a replica."""
         try:
-            return _Pending(self, (part, method, *args))
+            return _Pending(self, method, args)
         except Exception as exc:  # an application deleted or never deployed: Serve says so here
             raise shards.ShardUnavailable(self.name, f"{type(exc).__name__}: {exc}") from None
 

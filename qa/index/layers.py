@@ -9,6 +9,7 @@ base's files, so it publishes in seconds instead of rewriting gigabytes.
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -223,9 +224,10 @@ class LayeredLexical:
         df = sum(segment.document_frequencies(np.maximum(ids, 0)) for segment, _ in self._segments())
         return np.where(ids >= 0, df, 0), sum(len(segment) for segment, _ in self._segments())
 
-    def idf(self, tokens: list[str]) -> list[float]:
-        """BM25 inverse document frequency of index tokens (unknown tokens count as rarest)."""
-        return bm25_idf(*self.frequencies(tokens))
+    def words(self, tokens: list[str]) -> WordStats:
+        """What coverage and the answer step's idf weights need to know of some tokens, in one call."""
+        frequencies, passages = self.frequencies(tokens)
+        return WordStats(dict(zip(tokens, self.known(tokens))), dict(zip(tokens, frequencies.tolist())), passages)
 
     def occurring(self, tokens: list[str], rows) -> list[bool]:
         """Which tokens occur in some of the given rows (all of a question's anchors in one call)."""
@@ -245,6 +247,34 @@ class LayeredLexical:
         if row >= self.first and self.delta is not None:
             return self.delta.passage_tokens(row - self.first)
         return self.base.passage_tokens(row)
+
+
+@dataclass
+class WordStats:
+    """Of some tokens: whether the corpus knows each, and how many of its passages hold each."""
+
+    known: dict[str, bool]
+    frequencies: dict[str, int]
+    passages: int
+
+    @classmethod
+    def merged(cls, parts: list[WordStats]) -> WordStats:
+        """The statistics of several row spaces together (the shards of a set)."""
+        tokens = list(dict.fromkeys(t for p in parts for t in p.known))
+        return cls({t: any(p.known.get(t, False) for p in parts) for t in tokens},
+                   {t: sum(p.frequencies.get(t, 0) for p in parts) for t in tokens}, sum(p.passages for p in parts))
+
+    def lacks(self, tokens: list[str]) -> list[str]:
+        """The tokens these statistics were not gathered for."""
+        return [t for t in tokens if t not in self.known]
+
+    def coverage(self, tokens: list[str]) -> float:
+        """Share of the tokens that occur anywhere in the corpus."""
+        return sum(self.known[t] for t in tokens) / len(tokens) if tokens else 0.0
+
+    def idf(self, tokens: list[str]) -> list[float]:
+        """BM25 inverse document frequency of the tokens (unknown tokens count as rarest)."""
+        return bm25_idf(np.array([self.frequencies[t] for t in tokens], dtype=np.int64), self.passages)
 
 
 def bm25_idf(frequencies: np.ndarray, n_docs: int) -> list[float]:

@@ -7,10 +7,15 @@ by the whole corpus's statistics, so scores add up across shards as across base 
 `<index_dir>/current` names the set; it is swapped only once every shard is written, so a failed or
 killed build leaves the previous set in place.
 
-`ShardedIndex` shows the shards as one row space (shard 0's rows, then shard 1's, …) with the same
-store, dense and lexical calls as a single version, so retrieval, fusion and the answer step run
-unchanged over it. A shard may be in this process or behind a remote handle (qa/cluster/serving.py):
-both answer `submit(part, method, *args)`. Ray is not imported here.
+`ShardedIndex` shows the shards as one row space (shard 0's rows, then shard 1's, …). A question is
+answered in steps that each part of an index runs on its own rows (`run`): retrieval's candidates
+(qa/retrieve/hybrid.py), the answer step's reading (qa/answer/reading.py) and, for a question typed
+without diacritics, the lexical matches that respell it (qa/retrieve/accents.py). A single version is
+one part; a set sends each step to every shard it concerns in one call, so a question costs two or
+three rounds to the shards whatever it looks up. Articles, their passages and the catalogue that
+filters read are asked of the shards directly. A shard may be in this process or behind a remote
+handle (qa/cluster/serving.py): both answer `submit(part, method, *args)` and `run(step, request)`.
+Ray is not imported here.
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ import numpy as np
 
 from qa.config import Config
 from qa.index import versions
-from qa.index.layers import bm25_idf
+from qa.index.layers import WordStats
 from qa.index.lexical import Statistics, token_hash
 from qa.ingest.articles import Article, Problem
 from qa.model.embedder import Embedder
@@ -287,6 +292,10 @@ class LocalShard:
         """Call a method of the shard's store, dense or lexical index."""
         return _Done(getattr(getattr(self.index, part), method)(*args))
 
+    def run(self, step, request) -> _Done:
+        """Run a step of answering a question on the shard (see ShardedIndex.run)."""
+        return _Done(step(self.index, request))
+
     def close(self) -> None:
         """Release this thread's database connection."""
         self.index.close()
@@ -331,29 +340,32 @@ class ShardedIndex:
         pending = [s.submit(part, method, *args) for s in self.shards]
         return [p.result() for p in pending]
 
-    def split(self, rows, offsets: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
-        """Global rows as (shard position, its local rows, their places in `rows`) for the shards they fall in."""
-        rows = np.asarray(rows, dtype=np.int64)
-        owner = np.searchsorted(offsets, rows, side="right") - 1
-        return [(i, rows[owner == i] - offsets[i], np.flatnonzero(owner == i)) for i in np.unique(owner).tolist()]
-
-    def gather(self, part: str, method: str, rows, offsets: np.ndarray, *before) -> list[tuple]:
-        """A per-row call sent to each shard holding some of the rows: shard position, places in `rows`, answer."""
-        groups = self.split(rows, offsets)
-        pending = [self.shards[i].submit(part, method, *before, local.tolist()) for i, local, _ in groups]
-        return [(i, places, p.result()) for (i, _, places), p in zip(groups, pending)]
+    def run(self, step, request) -> list:
+        """A step of answering a question run on each shard it concerns, in one call to each, all sent before
+        any answer is awaited: `request.within(rows, sentences)` is the request for one shard's rows (None: it
+        has nothing to ask that shard), and each answer's `shifted` puts its rows in the set's row space."""
+        rows, sentences = self.offsets, self.sentence_offsets
+        pending = []
+        for i, shard in enumerate(self.shards):
+            part = request.within(slice(int(rows[i]), int(rows[i + 1])), slice(int(sentences[i]), int(sentences[i + 1])))
+            if part is not None:
+                pending.append((i, shard.run(step, part)))
+        return [p.result().shifted(int(rows[i]), int(sentences[i])) for i, p in pending]
 
     def holder(self, article_id: str):
         """Position of the shard an article's id hashes to, or None when that shard is left out."""
         return self.by_number.get(shard_of(article_id, len(self.manifest["shards"])))
 
 
+def shifted(passage: dict, rows: int, sentences: int) -> dict:
+    """A shard's passage with its passage and sentence rows moved by the shard's first rows in a set."""
+    own = passage["sentences"]
+    return {**passage, "row": passage["row"] + rows, "sentences": range(own.start + sentences, own.stop + sentences)}
+
+
 def _shifted(passage: dict, index: ShardedIndex, i: int) -> dict:
     """A shard's passage with its rows in the set's row space."""
-    first = int(index.sentence_offsets[i])
-    sentences = passage["sentences"]
-    return {**passage, "row": passage["row"] + int(index.offsets[i]),
-            "sentences": range(sentences.start + first, sentences.stop + first)}
+    return shifted(passage, int(index.offsets[i]), int(index.sentence_offsets[i]))
 
 
 class _Store:
@@ -362,14 +374,6 @@ class _Store:
     def __init__(self, index: ShardedIndex):
         self.index = index
 
-    def passages(self, rows: list[int]) -> list[dict]:
-        """Passages by row, in the order asked."""
-        out: list[dict | None] = [None] * len(rows)
-        for i, places, found in self.index.gather("store", "passages", rows, self.index.offsets):
-            for place, passage in zip(places, found):
-                out[place] = _shifted(passage, self.index, i)
-        return out
-
     def article_passages(self, article_id: str) -> list[dict]:
         """An article's passages in reading order."""
         i = self.index.holder(article_id)
@@ -377,17 +381,6 @@ class _Store:
             return []
         found = self.index.shards[i].submit("store", "article_passages", article_id).result()
         return [_shifted(p, self.index, i) for p in found]
-
-    def rows_of(self, article_ids: list[str]) -> np.ndarray:
-        """Rows of all passages of some articles."""
-        wanted: dict[int, list[str]] = {}
-        for article_id in article_ids:
-            i = self.index.holder(article_id)
-            if i is not None:
-                wanted.setdefault(i, []).append(article_id)
-        pending = [(i, self.index.shards[i].submit("store", "rows_of", ids)) for i, ids in wanted.items()]
-        parts = [np.asarray(p.result(), dtype=np.int64) + self.index.offsets[i] for i, p in pending]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def article(self, article_id: str):
         """The whole cleaned article, or None."""
@@ -398,28 +391,15 @@ class _Store:
         """Id, title, date, author and passage count of every available article, in id order."""
         return list(heapq.merge(*self.index.each("store", "summaries"), key=lambda s: s["id"]))
 
-    def ids(self) -> list[str]:
-        """Every available article id, in order."""
-        return list(heapq.merge(*self.index.each("store", "ids")))
-
     def row_articles(self) -> tuple[np.ndarray, list[str]]:
         """Every passage row of the set with its article id."""
         found = self.index.each("store", "row_articles")
         rows = [np.asarray(r, dtype=np.int64) + self.index.offsets[i] for i, (r, _) in enumerate(found)]
         return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)), [a for _, ids in found for a in ids]
 
-    def sentence_spans(self, rows: range) -> list[tuple[int, int]]:
-        """Article offsets of sentences by sentence row (a passage's sentences are in one shard)."""
-        if not len(rows):
-            return []
-        i = self.index.split([rows.start], self.index.sentence_offsets)[0][0]
-        first = int(self.index.sentence_offsets[i])
-        return self.index.shards[i].submit("store", "sentence_spans", range(rows.start - first,
-                                                                            rows.stop - first)).result()
-
 
 class _Dense:
-    """Dense search over every available shard: each shard's best, merged."""
+    """The set's row space (dense search itself is a step each shard runs: see `run`)."""
 
     def __init__(self, index: ShardedIndex):
         self.index = index
@@ -432,64 +412,13 @@ class _Dense:
         """Rows of the set's row space."""
         return int(self.index.offsets[-1])
 
-    def search(self, query: np.ndarray, n: int, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and cosine scores of the `n` nearest passages of all shards."""
-        return self._merged(self.index.each("dense", "search", query, n, exact), n)
-
-    def search_among(self, query: np.ndarray, n: int, allowed: np.ndarray,
-                     exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """The `n` nearest passages among the allowed rows: each shard searches among its part of the mask."""
-        offsets = self.index.offsets
-        pending = [s.submit("dense", "search_among", query, n, allowed[offsets[i]:offsets[i + 1]], exact)
-                   for i, s in enumerate(self.index.shards)]
-        return self._merged([p.result() for p in pending], n)
-
-    def _merged(self, found: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each shard's best, in the set's rows, merged into the n best."""
-        rows = np.concatenate([r + self.index.offsets[i] for i, (r, _) in enumerate(found)]).astype(np.int64)
-        scores = np.concatenate([s for _, s in found])
-        best = np.argsort(-scores, kind="stable")[:n]
-        return rows[best], scores[best]
-
-    def _scattered(self, method: str, query: np.ndarray, rows, offsets: np.ndarray) -> np.ndarray:
-        """Per-row scores asked of the shards holding the rows, in the order of `rows`."""
-        out = np.zeros(len(rows), dtype=np.float32)
-        for _, places, scores in self.index.gather("dense", method, rows, offsets, query):
-            out[places] = scores
-        return out
-
-    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Cosine scores of given rows (candidates found by the other method)."""
-        return self._scattered("scores", query, rows, self.index.offsets)
-
-    def sentence_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Cosine of the question with sentences (late-chunked vectors)."""
-        return self._scattered("sentence_scores", query, rows, self.index.sentence_offsets)
-
 
 class _Lexical:
-    """BM25 over every available shard, each weighted by the whole corpus's statistics."""
+    """Word statistics over every available shard (BM25 itself is a step each shard runs: see `run`)."""
 
     def __init__(self, index: ShardedIndex):
         self.index = index
 
-    def scores(self, question: str) -> np.ndarray:
-        """BM25 score of every row for the question."""
-        return np.concatenate(self.index.each("lexical", "scores", question)).astype(np.float32)
-
-    def known(self, tokens: list[str]) -> list[bool]:
-        """Which tokens occur in some available shard."""
-        if not tokens:
-            return []
-        return np.any(np.array(self.index.each("lexical", "known", tokens), dtype=bool), axis=0).tolist()
-
-    def idf(self, tokens: list[str]) -> list[float]:
-        """BM25 inverse document frequency over the available shards together."""
-        found = self.index.each("lexical", "frequencies", tokens)
-        return bm25_idf(sum(df for df, _ in found), sum(n for _, n in found))
-
-    def occurring(self, tokens: list[str], rows) -> list[bool]:
-        """Which tokens occur in some of the given rows, asked of the shards holding them."""
-        found = [answer for _, _, answer in self.index.gather("lexical", "occurring", rows, self.index.offsets,
-                                                              tokens)]
-        return np.any(np.array(found, dtype=bool), axis=0).tolist() if found else [False] * len(tokens)
+    def words(self, tokens: list[str]) -> WordStats:
+        """Whether some available shard knows each token, and how many passages of all of them hold it."""
+        return WordStats.merged(self.index.each("lexical", "words", tokens))

@@ -91,6 +91,11 @@ class Index:
         """A single version has no shard to miss (see shards.ShardedIndex)."""
         return []
 
+    def run(self, step, request) -> list:
+        """A step of answering a question (a function of an index and a request) on this version, the one part
+        of the index there is (a set of shards runs it on each, in one call to each: see shards.ShardedIndex)."""
+        return [step(self, request)]
+
     def close(self) -> None:
         """Release the database connection of this thread."""
         self.store.close()

@@ -8,11 +8,58 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
 
+import numpy as np
+
+from qa.index.versions import Index
 from qa.ingest.text import fold, has_diacritics, words
+from qa.retrieve.hybrid import best_rows
 
 _TOKEN = re.compile(r"[^\W_]+")
 PAIR_WEIGHT = 3
+PASSAGES = 10  # the best lexical matches whose spelling is followed
+
+
+@dataclass
+class Request:
+    """The question whose best lexical matches each part of an index (the version, or each shard) is asked for."""
+
+    question: str
+    n: int
+
+    def within(self, rows: slice, sentences: slice) -> Request:
+        """The same request for every shard."""
+        return self
+
+
+@dataclass
+class Matches:
+    """The best lexical matches of one part: rows, BM25 scores and passage texts."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    texts: list[str]
+
+    def shifted(self, rows: int, sentences: int) -> Matches:
+        """The matches with their rows moved into a set's row space."""
+        return replace(self, rows=self.rows + rows)
+
+
+def matches(index: Index, request: Request) -> Matches:
+    """The n best BM25 matches of one part of the index, with their texts (what `Index.run` runs on each part)."""
+    scores = index.lexical.scores(request.question)
+    rows = best_rows(scores, request.n)
+    return Matches(rows, scores[rows], [p["text"] for p in index.store.passages(rows.tolist())])
+
+
+def respell(index: Index, question: str, n: int = PASSAGES) -> str:
+    """The question spelled as its n best lexical matches over the whole index spell its words (one call to each
+    part of the index)."""
+    parts = index.run(matches, Request(question, n))
+    scores = np.concatenate([p.scores for p in parts])
+    texts = [t for p in parts for t in p.texts]
+    return restore(question, [texts[i] for i in np.argsort(-scores, kind="stable")[:n]])
 
 
 def _spellings(texts: list[str]) -> tuple[dict[str, Counter], dict[tuple[str, str], Counter]]:

@@ -6,10 +6,11 @@ Weights were chosen with `python -m qa eval` on the three benchmarks (see README
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from qa.index.layers import WordStats
 from qa.index.lexical import query_tokens
 from qa.index.versions import Index
 
@@ -30,12 +31,6 @@ class Hit:
     lexical_score: float
     dense_rank: int | None
     lexical_rank: int | None
-
-
-def coverage(index: Index, question: str) -> float:
-    """Share of the question's words that occur anywhere in the corpus."""
-    words = query_tokens(question, bigrams=False)
-    return sum(index.lexical.known(words)) / len(words) if words else 0.0
 
 
 def _ranks(rows: np.ndarray) -> dict[int, int]:
@@ -88,64 +83,138 @@ class Preference:
         return out
 
 
-def _dense(index: Index, query_vector: np.ndarray, n: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Dense candidates, among the allowed rows when a filter is given."""
-    if allowed is None:
-        return index.dense.search(query_vector, n)
-    return index.dense.search_among(query_vector, n, allowed)
-
-
-def _prefer(index: Index, query_vector: np.ndarray, lexical_all: np.ndarray | None, n: int,
-            allowed: np.ndarray | None, preference: Preference | None) -> np.ndarray:
-    """Extra candidates from the preferred rows, so a preferred passage ranked low overall can still win."""
-    if preference is None or preference.rows is None:
-        return np.zeros(0, dtype=np.int64)
-    wanted = preference.rows if allowed is None else preference.rows & allowed
-    if not wanted.any():
-        return np.zeros(0, dtype=np.int64)
-    dense_rows = index.dense.search_among(query_vector, n, wanted)[0] if query_vector is not None else []
-    lexical_rows = best_rows(np.where(wanted, lexical_all, 0.0), n) if lexical_all is not None else []
-    return np.concatenate([np.asarray(dense_rows, dtype=np.int64), np.asarray(lexical_rows, dtype=np.int64)])
-
-
 def boost(fused: np.ndarray, rows: np.ndarray, preference: Preference) -> np.ndarray:
     """Raise the preferred among the relevant candidates (within RELEVANT of the best), never the rest."""
     relevant = fused >= RELEVANT * fused.max(initial=0.0)
     return fused + PREFERENCE_BONUS * preference.weights(rows, relevant) * relevant
 
 
-def search(index: Index, query_vector: np.ndarray, question: str, k: int = 10,
-           mode: str = "hybrid", candidates: int = 100, lexical_scores: np.ndarray | None = None,
-           allowed: np.ndarray | None = None, preference: Preference | None = None) -> list[Hit]:
-    """The k best passages for a question whose vector (and maybe BM25 scores) are already computed.
+@dataclass
+class Request:
+    """One question's candidate search, as each part of an index (the version, or each shard) is asked it."""
 
-    `allowed` (a row mask, from filters.py) is applied inside both searches, before the best are taken."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    dense_rows, dense_scores = (_dense(index, query_vector, candidates, allowed) if mode != "lexical"
-                                else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)))
-    if mode == "dense":
-        lexical_all = None
-    else:
-        lexical_all = lexical_scores if lexical_scores is not None else index.lexical.scores(question)
-        if allowed is not None:
-            lexical_all = np.where(allowed, lexical_all, 0.0)
-    lexical_rows = best_rows(lexical_all, candidates) if lexical_all is not None else np.zeros(0, dtype=np.int64)
-    extra = _prefer(index, query_vector if mode != "lexical" else None, lexical_all, candidates, allowed, preference)
-    rows = np.unique(np.concatenate([dense_rows, lexical_rows, extra])).astype(np.int64)
-    dense = index.dense.scores(query_vector, rows)
+    vector: np.ndarray
+    question: str
+    n: int
+    mode: str
+    words: list[str]
+    allowed: np.ndarray | None = None
+    wanted: np.ndarray | None = None
+
+    def within(self, rows: slice, sentences: slice) -> Request:
+        """The request for the part of the index holding these rows: the row masks cut to them."""
+        return replace(self, allowed=None if self.allowed is None else self.allowed[rows],
+                       wanted=None if self.wanted is None else self.wanted[rows])
+
+
+@dataclass
+class Found:
+    """Each method's best rows with their scores, both scores of every row among them, and the question's words."""
+
+    lists: dict[str, tuple[np.ndarray, np.ndarray]]
+    rows: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+    words: WordStats
+
+    def shifted(self, rows: int, sentences: int) -> Found:
+        """The same candidates with their rows moved into a set's row space."""
+        return replace(self, lists={k: (r + rows, s) for k, (r, s) in self.lists.items()}, rows=self.rows + rows)
+
+
+def _typed(rows: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and scores as int64 and float32 arrays."""
+    return np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float32)
+
+
+def _lexical_best(scores: np.ndarray, mask: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n best BM25 rows (among the masked rows when a mask is given) with their scores."""
+    rows = best_rows(scores if mask is None else np.where(mask, scores, 0.0), n)
+    return _typed(rows, scores[rows])
+
+
+def candidates(index: Index, request: Request) -> Found:
+    """The candidates of one part of an index: the n best of each method, among the allowed rows, and the n best
+    of each among the preferred rows (so a preferred passage ranked low overall can still win)."""
+    n, mode, vector = request.n, request.mode, request.vector
+    lists = {}
+    if mode != "lexical":
+        lists["dense"] = _typed(*(index.dense.search(vector, n) if request.allowed is None
+                                 else index.dense.search_among(vector, n, request.allowed)))
+    lexical_all = None
+    if mode != "dense":
+        lexical_all = index.lexical.scores(request.question)
+        if request.allowed is not None:
+            lexical_all = np.where(request.allowed, lexical_all, 0.0)
+        lists["lexical"] = _lexical_best(lexical_all, None, n)
+    if request.wanted is not None and request.wanted.any():
+        if mode != "lexical":
+            lists["dense preferred"] = _typed(*index.dense.search_among(vector, n, request.wanted))
+        if lexical_all is not None:
+            lists["lexical preferred"] = _lexical_best(lexical_all, request.wanted, n)
+    rows = np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *(r for r, _ in lists.values())]))
     lexical = lexical_all[rows] if lexical_all is not None else np.zeros(len(rows), dtype=np.float32)
+    return Found(lists, rows, index.dense.scores(vector, rows), lexical.astype(np.float32),
+                 index.lexical.words(request.words))
+
+
+def merge(parts: list[Found], n: int) -> Found:
+    """The candidates of the parts of an index as one: each method's n best over all parts, and their scores."""
+    if len(parts) == 1:
+        return parts[0]
+    lists = {}
+    for name in dict.fromkeys(k for p in parts for k in p.lists):
+        rows = np.concatenate([p.lists[name][0] for p in parts if name in p.lists])
+        scores = np.concatenate([p.lists[name][1] for p in parts if name in p.lists])
+        best = np.argsort(-scores, kind="stable")[:n]
+        lists[name] = rows[best], scores[best]
+    every = np.concatenate([p.rows for p in parts])
+    at = dict(zip(every.tolist(), range(len(every))))
+    rows = np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *(r for r, _ in lists.values())]))
+    places = np.array([at[r] for r in rows.tolist()], dtype=np.int64)
+    return Found(lists, rows, np.concatenate([p.dense for p in parts])[places],
+                 np.concatenate([p.lexical for p in parts])[places], WordStats.merged([p.words for p in parts]))
+
+
+def rank(found: Found, question: str, k: int, mode: str, preference: Preference | None = None) -> list[Hit]:
+    """The k best candidates by the fused score (or one method's alone), raised by the question's preference."""
+    rows, dense, lexical = found.rows, found.dense, found.lexical
     if mode == "dense":
         fused = dense
     elif mode == "lexical":
         fused = lexical
     else:
+        dense_scores = found.lists["dense"][1]
         floor = float(dense_scores[-1]) if len(dense_scores) else 0.0
         top = float(dense_scores[0]) if len(dense_scores) else 1.0
-        fused = fuse(dense, floor, top, lexical, float(lexical.max(initial=0.0)), coverage(index, question))
+        cover = found.words.coverage(coverage_words(question))
+        fused = fuse(dense, floor, top, lexical, float(lexical.max(initial=0.0)), cover)
     if preference is not None:
         fused = boost(fused, rows, preference)
-    d_rank, l_rank = _ranks(dense_rows), _ranks(lexical_rows)
+    d_rank, l_rank = (_ranks(found.lists[m][0]) if m in found.lists else {} for m in ("dense", "lexical"))
     order = np.argsort(-fused, kind="stable")[:k]
     return [Hit(int(rows[i]), float(fused[i]), float(dense[i]), float(lexical[i]),
                 d_rank.get(int(rows[i])), l_rank.get(int(rows[i]))) for i in order]
+
+
+def coverage_words(question: str) -> list[str]:
+    """The question's words whose share known to the corpus sets the lexical weight."""
+    return query_tokens(question, bigrams=False)
+
+
+def search(index: Index, vector: np.ndarray, question: str, k: int = 10, mode: str = "hybrid",
+           candidates_per_method: int = 100, allowed: np.ndarray | None = None,
+           preference: Preference | None = None, words: list[str] = ()) -> tuple[list[Hit], WordStats]:
+    """The k best passages for a question whose vector is computed, with the statistics of its words and of
+    `words` (for the answer step), asked of each part of the index in one call.
+
+    `allowed` (a row mask, from filters.py) is applied inside both searches, before the best are taken."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    wanted = preference.rows if preference is not None else None
+    if wanted is not None and allowed is not None:
+        wanted = wanted & allowed
+    request = Request(vector, question, candidates_per_method, mode,
+                      list(dict.fromkeys([*coverage_words(question), *words])), allowed, wanted)
+    found = merge(index.run(candidates, request), candidates_per_method)
+    return rank(found, question, k, mode, preference), found.words

@@ -11,6 +11,7 @@ import pytest
 from conftest import SEEDS, SHARED, assert_same, needs_shared, seed_dialogues
 
 from qa import eval as eval_mod
+from qa.answer import reading
 from qa.index import shards, versions
 from qa.ingest.articles import load_folder
 
@@ -30,11 +31,34 @@ def test_two_shards_answer_as_one_index_over_the_seeds(service, seed_config, emb
     articles, _ = load_folder(SEEDS)
     sharded = sharded_service(seed_config, embedder, articles, 2, tmp_path)
     assert_same(service, sharded, seed_dialogues())
-    rows = service.index.store.rows_of([articles[0].id])
-    words = ["hoi", "nghi", "quang", "ninh", "xyzzy", "2023"]
-    expected = [bool(set(service.index.lexical.rows_with(w)) & set(rows)) for w in words]
-    assert sharded.index.lexical.occurring(words, sharded.index.store.rows_of([articles[0].id])) == expected
-    assert service.index.lexical.occurring(words, rows) == expected and True in expected and False in expected
+    question, words = "Hội nghị lần thứ 53 bàn gì?", ["hoi", "nghi", "quang", "ninh", "xyzzy", "2023"]
+    found = []
+    for one in (service, sharded):
+        rows = [p["row"] for p in one.search(question, 5)]
+        found.append(reading.of(one.index, rows, 3, one.query(one.index, question, "vi"), words))
+    assert found[1].occurring == found[0].occurring
+    assert True in found[0].occurring.values() and False in found[0].occurring.values()
+    assert [p["id"] for p in found[1].passages.values()] == [p["id"] for p in found[0].passages.values()]
+    assert sorted(found[1].sentence_scores.values()) == pytest.approx(sorted(found[0].sentence_scores.values()),
+                                                                    abs=1e-5)
+
+
+def test_a_question_costs_one_call_to_each_shard_for_retrieval_and_one_for_reading(seed_config, embedder,
+                                                                                 tmp_path, monkeypatch):
+    """Whatever a question looks up, each shard gets one call a step: 2, and 3 when it is typed without
+    diacritics (its respelling); an answer from metadata reads the article once more."""
+    sharded = sharded_service(seed_config, embedder, load_folder(SEEDS)[0], 2, tmp_path)
+    calls = []
+    for method in ("run", "submit"):
+        real = getattr(shards.LocalShard, method)
+        monkeypatch.setattr(shards.LocalShard, method,
+                            lambda shard, *args, real=real: calls.append(shard.name) or real(shard, *args))
+    for question, rounds in [("Hội nghị lần thứ 6 có bao nhiêu điểm cầu?", 2),
+                             ("Hoi nghi lan thu 6 co bao nhieu diem cau?", 3), ("Who chaired the 6th conference?", 2)]:
+        calls.clear()
+        result = sharded.ask(question)
+        assert result["found"] and calls.count("shard-0") <= rounds and calls.count("shard-1") <= rounds, question
+        assert max(calls.count("shard-0"), calls.count("shard-1")) == rounds, question
 
 
 @pytest.fixture(scope="module")

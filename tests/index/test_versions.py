@@ -222,7 +222,8 @@ def test_update_of_a_large_index_writes_a_delta_and_links_the_base(delta_config,
     row, fresh_row = after.store.rows_of(["extra"])[0], fresh.store.rows_of(["extra"])[0]
     for question in ["chuyển đổi số", "tinh uy hoi nghi"]:
         assert after.lexical.scores(question)[row] == pytest.approx(fresh.lexical.scores(question)[fresh_row], rel=1e-4)
-    assert after.lexical.idf(["tỉnh", "số"]) == pytest.approx(fresh.lexical.idf(["tỉnh", "số"]), rel=1e-4)
+    words = ["tỉnh", "số"]
+    assert after.lexical.words(words).idf(words) == pytest.approx(fresh.lexical.words(words).idf(words), rel=1e-4)
 
 
 def test_later_updates_keep_the_delta_and_past_the_share_merge_it(delta_config, embedder, monkeypatch):

@@ -25,7 +25,7 @@ def test_unknown_words_and_no_passages_leave_the_question_as_typed():
 
 def test_a_question_without_diacritics_is_embedded_as_the_corpus_spells_it(service):
     index = service.index
-    typed, _ = service.query(index, "ai chu tri hoi nghi lan thu 53 cua ban thuong vu tinh uy", "vi")
+    typed = service.query(index, "ai chu tri hoi nghi lan thu 53 cua ban thuong vu tinh uy", "vi")
     marked = service.embedder.encode_queries(["Ai chủ trì hội nghị lần thứ 53 của Ban Thường vụ Tỉnh ủy?"])[0]
     plain = service.embedder.encode_queries(["ai chu tri hoi nghi lan thu 53 cua ban thuong vu tinh uy"])[0]
     assert float(np.dot(typed, marked)) > 0.95 > float(np.dot(plain, marked))
