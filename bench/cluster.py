@@ -174,8 +174,9 @@ def shard_calls(config: Config, address: str, embedder, asked: list[str]) -> Non
                                                              service.index.manifest["shards"][0])
     actor_ms = _median_ms(lambda: ray.get(actor.call.remote("dense", "__len__")))
     ray.kill(actor)
-    print(f"shard calls a question: {len(calls) / 50:.1f} (at most {len(calls) / 50 / len(service.index.shards):.1f} "
-          f"rounds: a round's calls are sent to the shards at once); one call's round trip: Serve handle {serve_ms:.2f} ms, "
+    rounds = len(calls) / 50 / len(service.index.shards)
+    print(f"shard calls a question: {len(calls) / 50:.1f} (at most {rounds:.1f} rounds: a round's calls are sent to "
+          f"the shards at once); one call's round trip: Serve handle {serve_ms:.2f} ms, "
           f"plain Ray actor {actor_ms:.2f} ms")
 
 
