@@ -146,8 +146,8 @@ def test_the_http_front_end_rides_out_a_lost_node_and_a_lost_shard(ray_cluster, 
         killer.join()
         assert [s for s, _ in answers] == [200] * len(questions)
         assert not [a for _, a in answers if a.get("partial")], "a lost replica made answers partial"
-        deadline = time.time() + 60
-        while len(set(_replica_nodes(app))) < 2 and time.time() < deadline:
+        deadline = time.time() + 60  # until Serve has seen the node die (its replica may still be listed a while)
+        while (victim in _replica_nodes(app) or len(set(_replica_nodes(app))) < 2) and time.time() < deadline:
             time.sleep(1)
         assert victim not in _replica_nodes(app) and len(set(_replica_nodes(app))) == 2, "no replacement elsewhere"
 
