@@ -220,6 +220,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     args = parser.parse_args()
+    if args.rounds < 0:
+        parser.error(f"--rounds must be 0 or more, not {args.rounds}")
     from qa.cluster import local
     from qa.cluster.embedding import ClusterEmbedder
 

@@ -206,7 +206,7 @@ def _completeness(index: index_mod.Index) -> dict:
 def _covering(index: index_mod.Index, stats: WordStats, tokens: list[str]) -> WordStats:
     """The statistics, asked for the tokens they lack (only when removing a time's words changed the question)."""
     lacking = stats.lacks(tokens)
-    return WordStats.merged([stats, index.lexical.words(lacking)]) if lacking else stats
+    return stats.joined(index.lexical.words(lacking)) if lacking else stats
 
 
 def _evidence(question: str, resolved: str, language: str, ranked: list, passages: list[dict], stats: WordStats,

@@ -24,7 +24,7 @@ class Request:
     vector: np.ndarray
     anchors: list[str]
 
-    def within(self, rows: slice, sentences: slice) -> Request | None:
+    def within(self, rows: slice) -> Request | None:
         """The request for one shard's rows, in its own row numbers; None when it holds none of them."""
         local = lambda found: [r - rows.start for r in found if rows.start <= r < rows.stop]
         mine = local(self.rows)
@@ -46,10 +46,6 @@ class Reading:
         return Reading({r + rows: shifted(p, rows, sentences) for r, p in self.passages.items()},
                        {r + rows: s for r, s in self.spans.items()},
                        {r + sentences: s for r, s in self.sentence_scores.items()}, self.occurring)
-
-    def ranked(self, rows: list[int]) -> list[dict]:
-        """The passages in the order of `rows`."""
-        return [self.passages[r] for r in rows]
 
 
 def read(index: Index, request: Request) -> Reading:

@@ -195,6 +195,7 @@ class LayeredLexical:
         self.base, self.delta, self.hidden_rows, self.bigrams = base, delta, hidden_rows, bigrams
         self.vocab = (delta or base).vocab
         self.first = len(base)
+        self._last: tuple[str, np.ndarray] | None = None
 
     def _segments(self) -> list[tuple[Lexical, int]]:
         """Each segment with its first row."""
@@ -205,8 +206,19 @@ class LayeredLexical:
         return [i for i in self.vocab.lookup(tokens) if i is not None]
 
     def scores(self, question: str) -> np.ndarray:
-        """BM25 score of every row for the question (zeros when no word is known)."""
-        ids = self._ids(query_tokens(question, self.bigrams))
+        """BM25 score of every row for the question (zeros when no word is known), read-only; the last
+        question's are kept, since a question typed without diacritics is scored to respell it, then to
+        retrieve."""
+        last = self._last
+        if last is not None and last[0] == question:
+            return last[1]
+        out = self._scored(self._ids(query_tokens(question, self.bigrams)))
+        out.setflags(write=False)
+        self._last = (question, out)
+        return out
+
+    def _scored(self, ids: list[int]) -> np.ndarray:
+        """BM25 scores of every row for some token ids."""
         if self.delta is None and not len(self.hidden_rows):
             return self.base.scores(ids)
         out = np.concatenate([segment.scores(ids) for segment, _ in self._segments()])
@@ -263,6 +275,10 @@ class WordStats:
         tokens = list(dict.fromkeys(t for p in parts for t in p.known))
         return cls({t: any(p.known.get(t, False) for p in parts) for t in tokens},
                    {t: sum(p.frequencies.get(t, 0) for p in parts) for t in tokens}, sum(p.passages for p in parts))
+
+    def joined(self, more: WordStats) -> WordStats:
+        """These statistics and those of more tokens of the same corpus."""
+        return WordStats({**self.known, **more.known}, {**self.frequencies, **more.frequencies}, self.passages)
 
     def lacks(self, tokens: list[str]) -> list[str]:
         """The tokens these statistics were not gathered for."""

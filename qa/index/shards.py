@@ -342,12 +342,12 @@ class ShardedIndex:
 
     def run(self, step, request) -> list:
         """A step of answering a question run on each shard it concerns, in one call to each, all sent before
-        any answer is awaited: `request.within(rows, sentences)` is the request for one shard's rows (None: it
+        any answer is awaited: `request.within(rows)` is the request for one shard's rows (None: it
         has nothing to ask that shard), and each answer's `shifted` puts its rows in the set's row space."""
         rows, sentences = self.offsets, self.sentence_offsets
         pending = []
         for i, shard in enumerate(self.shards):
-            part = request.within(slice(int(rows[i]), int(rows[i + 1])), slice(int(sentences[i]), int(sentences[i + 1])))
+            part = request.within(slice(int(rows[i]), int(rows[i + 1])))
             if part is not None:
                 pending.append((i, shard.run(step, part)))
         return [p.result().shifted(int(rows[i]), int(sentences[i])) for i, p in pending]

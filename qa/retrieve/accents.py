@@ -28,7 +28,7 @@ class Request:
     question: str
     n: int
 
-    def within(self, rows: slice, sentences: slice) -> Request:
+    def within(self, rows: slice) -> Request:
         """The same request for every shard."""
         return self
 

@@ -101,7 +101,7 @@ class Request:
     allowed: np.ndarray | None = None
     wanted: np.ndarray | None = None
 
-    def within(self, rows: slice, sentences: slice) -> Request:
+    def within(self, rows: slice) -> Request:
         """The request for the part of the index holding these rows: the row masks cut to them."""
         return replace(self, allowed=None if self.allowed is None else self.allowed[rows],
                        wanted=None if self.wanted is None else self.wanted[rows])
@@ -125,6 +125,11 @@ class Found:
 def _typed(rows: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows and scores as int64 and float32 arrays."""
     return np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float32)
+
+
+def _union(lists: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Every row of the lists, once, in order."""
+    return np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *(r for r, _ in lists.values())]))
 
 
 def _lexical_best(scores: np.ndarray, mask: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +157,7 @@ def candidates(index: Index, request: Request) -> Found:
             lists["dense preferred"] = _typed(*index.dense.search_among(vector, n, request.wanted))
         if lexical_all is not None:
             lists["lexical preferred"] = _lexical_best(lexical_all, request.wanted, n)
-    rows = np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *(r for r, _ in lists.values())]))
+    rows = _union(lists)
     lexical = lexical_all[rows] if lexical_all is not None else np.zeros(len(rows), dtype=np.float32)
     return Found(lists, rows, index.dense.scores(vector, rows), lexical.astype(np.float32),
                  index.lexical.words(request.words))
@@ -170,7 +175,7 @@ def merge(parts: list[Found], n: int) -> Found:
         lists[name] = rows[best], scores[best]
     every = np.concatenate([p.rows for p in parts])
     at = dict(zip(every.tolist(), range(len(every))))
-    rows = np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *(r for r, _ in lists.values())]))
+    rows = _union(lists)
     places = np.array([at[r] for r in rows.tolist()], dtype=np.int64)
     return Found(lists, rows, np.concatenate([p.dense for p in parts])[places],
                  np.concatenate([p.lexical for p in parts])[places], WordStats.merged([p.words for p in parts]))

@@ -1,6 +1,6 @@
 import numpy as np
 
-from qa.index.layers import LayeredLexical
+from qa.index.layers import LayeredLexical, WordStats
 from qa.index.lexical import Lexical, Vocabulary, document_tokens, query_tokens
 
 NONE_HIDDEN = np.zeros(0, dtype=np.int64)
@@ -78,3 +78,21 @@ def test_stored_token_ids_round_trip(tmp_path):
     for row, text in enumerate(DOCS):
         assert again.vocab.lookup(document_tokens(text)) == again.passage_tokens(row).tolist()
     assert again.known(["tỉnh", "zzz"]) == [True, False]
+
+
+def test_the_last_question_is_scored_once_and_its_scores_cannot_be_changed():
+    """A question typed without diacritics is scored to respell it, then to retrieve: the second time is free."""
+    lexical = index(DOCS)
+    first = lexical.scores("chi thi 35")
+    assert lexical.scores("chi thi 35") is first and not first.flags.writeable
+    other = lexical.scores("bong da")
+    assert other is not first and int(np.argmax(other)) == 1
+    assert np.array_equal(lexical.scores("chi thi 35"), first)
+
+
+def test_statistics_of_more_tokens_of_one_corpus_keep_its_passage_count():
+    lexical = index(DOCS)
+    joined = lexical.words(["tỉnh"]).joined(lexical.words(["bóng"]))
+    assert joined.passages == 3 and joined.idf(["tỉnh", "bóng"]) == lexical.words(["tỉnh", "bóng"]).idf(["tỉnh", "bóng"])
+    shards = WordStats.merged([lexical.words(["tỉnh"]), lexical.words(["tỉnh"])])
+    assert shards.passages == 6 and shards.frequencies["tỉnh"] == 2
