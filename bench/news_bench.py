@@ -13,8 +13,9 @@ bench/data/<name>_articles/ (with a licence NOTICE), indexes it with the real in
     python bench/news_bench.py [--bench xquad_vi mlqa_vi_dev xquad_en_vi] [--limit N]
     python bench/news_bench.py --distractors ../shared/corpora/viwiki_2017/documents.jsonl.gz [--distractor-limit 200]
 
-With --distractors the viwiki articles are indexed beside the benchmark's ("many alike"); the whole
-corpus (7,878 articles) takes over an hour to embed on two cores, so keep it for a benchmark run.
+With --distractors the viwiki articles are indexed beside the benchmarks', all in one index ("many
+alike"); the whole corpus (7,878 articles) takes over an hour to embed on two cores, so keep it for a
+benchmark run.
 Nothing here is fitted: the figures are the current code's, on every question.
 """
 from __future__ import annotations
@@ -143,23 +144,19 @@ def _figures(ranks: list[int | None], times: list[float]) -> str:
     return f"R@1={m['R@1']:.3f} R@5={m['R@5']:.3f} MRR@10={m['MRR@10']:.3f}"
 
 
-def run(name: str, args: argparse.Namespace, embedder: Embedder | None) -> Embedder:
-    """Derive, index and score one benchmark; prints one line."""
+def index(label: str, articles: list[Article], embedder: Embedder | None) -> tuple[Service, dict, float]:
+    """Build (or reuse) the index of these articles under index/eval/<label> and load it; the build's seconds."""
     started = time.perf_counter()
-    folder = derive(name, args.benchmarks / name, args.out / f"{name}_articles")
-    articles, questions = eval_mod.load_benchmark(folder)
-    if args.limit:
-        questions = questions[:args.limit]
-    label = f"{name}_articles"
-    extra = []
-    if args.distractors:
-        extra = distractors(args.distractors, args.distractor_limit, {a.id for a in articles})
-        label += f"+viwiki{len(extra)}"
     config = Config.from_env(index_dir=Path(Config.from_env().index_dir) / "eval" / label)
     embedder = embedder or Embedder.from_config(config)
-    manifest = versions.build(config, articles + extra, embedder, progress=False)
+    manifest = versions.build(config, articles, embedder, progress=False)
     built = time.perf_counter() - started
-    service = Service(config, embedder)
+    return Service(config, embedder), manifest, built
+
+
+def score(label: str, service: Service, questions: list[eval_mod.Question], manifest: dict, built: float) -> None:
+    """Score every question through the service at passage and article level; prints one line."""
+    started = time.perf_counter()
     passage_ranks, article_ranks, times = [], [], []
     for q in questions:
         found, took = service.timed_search(q.text, K)
@@ -168,13 +165,27 @@ def run(name: str, args: argparse.Namespace, embedder: Embedder | None) -> Embed
         article_ranks.append(eval_mod.gold_rank(found, q))
         times.append(took)
     missing = unreachable(service, questions)
-    service.index.close()
     counts = manifest["counts"]
     print(f"{label}: questions={len(questions)} articles={counts['articles']} passages={counts['passages']} | "
           f"passage {_figures(passage_ranks, times)} | article {_figures(article_ranks, times)} | "
           f"no_gold_in_article={missing} p50={float(np.percentile(times, 50)):.1f}ms "
-          f"build={built:.0f}s total={time.perf_counter() - started:.0f}s", flush=True)
-    return embedder
+          f"build={built:.0f}s scoring={time.perf_counter() - started:.0f}s", flush=True)
+
+
+def groups(args: argparse.Namespace) -> list[tuple[str, list[Article], dict]]:
+    """(index label, articles, benchmark -> (printed label, questions)) for each index to build: one per
+    benchmark, or, with distractors, one for all (so the distractors are embedded once)."""
+    derived = {}
+    for name in args.bench:
+        articles, questions = eval_mod.load_benchmark(derive(name, args.benchmarks / name,
+                                                             args.out / f"{name}_articles"))
+        derived[name] = articles, questions[:args.limit] if args.limit else questions
+    if not args.distractors:
+        return [(f"{n}_articles", a, {n: (f"{n}_articles", q)}) for n, (a, q) in derived.items()]
+    articles = list({a.id: a for found, _ in derived.values() for a in found}.values())
+    extra = distractors(args.distractors, args.distractor_limit, {a.id for a in articles})
+    return [(f"{'+'.join(derived)}_articles+viwiki{len(extra)}", articles + extra,
+             {n: (f"{n}_articles+viwiki{len(extra)}", q) for n, (_, q) in derived.items()})]
 
 
 def main() -> int:
@@ -188,8 +199,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DERIVED, help="where the derived benchmarks are written")
     args = parser.parse_args()
     embedder = None
-    for name in args.bench:
-        embedder = run(name, args, embedder)
+    for label, articles, benchmarks in groups(args):
+        service, manifest, built = index(label, articles, embedder)
+        embedder = service.embedder
+        for printed, questions in benchmarks.values():
+            score(printed, service, questions, manifest, built)
+        service.index.close()
     return 0
 
 
