@@ -60,7 +60,7 @@ def examples(name: str) -> list[dict]:
         toks = spans.tokens(sentence)
         asked = spans.Asked.of(q.text)
         found = spans.matches(toks, asked)
-        cands = spans.candidates(toks, asked.kind)
+        cands = spans.candidates(toks, asked.kind, asked.heads)
         texts = [sentence[toks[i].start:toks[j - 1].end] for i, j in cands]
         out.append({"group": article.title, "question": q.text, "kind": asked.kind, "answers": q.answers,
                     "sentence": sentence, "texts": texts,

@@ -65,6 +65,15 @@ _EVENT = re.compile(r"\b(dien ra|to chuc|hop|khai mac|be mac|held|take place|too
                     r"convened|met)\b")
 
 
+_OFFICE = re.compile(r"\b(chuc vu|chuc danh|giu chuc|cuong vi|"
+                     r"(what|which)( other)? (posts?|positions?|offices?|titles?))\b")
+
+
+def asks_office(question: str) -> bool:
+    """The question asks what posts someone holds ("giữ chức vụ gì", "what posts does X hold")."""
+    return bool(_OFFICE.search(fold(question.lower())))
+
+
 def asks_event(question: str) -> bool:
     """The question asks when an event took place ("diễn ra", "tổ chức", "held"), not when a text was dated."""
     return bool(_EVENT.search(fold(question.lower())))

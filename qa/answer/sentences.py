@@ -143,17 +143,18 @@ def score(question: str, found: list[Candidate], passages: list[dict], stats: Wo
 
 def _shape_first(ranked: list[Candidate], question: str) -> list[Candidate]:
     """Among the few best sentences, the best one that holds what was asked in the asked shape comes first:
-    the counted number with its unit ("16 điểm cầu"), or the topic a "nói về gì" question asks for."""
+    the counted number with its unit ("16 điểm cầu"), or the topic a "nói về gì" question asks for (the one
+    the most of the question's words lead to)."""
     kind = questions.kind(question)
     if kind == "number":
-        holds = lambda c: c.features.get("number|unit", 0.0) > 0
+        strength = lambda c: (c.features.get("number|unit", 0.0),)
     elif kind == "definition":
-        holds = lambda c: spans.attached_topic(question, c.text) is not None
+        strength = lambda c: (spans.attached_topic(question, c.text) or (None, (0,)))[1]
     else:
         return ranked
     floor = ranked[0].score - SHAPE_MARGIN * _weights()["dense"]
-    first = next((c for c in ranked[:SHAPE_SEARCHED] if c.score >= floor and holds(c)), None)
-    return ranked if first is None else [first, *(c for c in ranked if c is not first)]
+    first = max((c for c in ranked[:SHAPE_SEARCHED] if c.score >= floor), key=strength)
+    return ranked if not any(strength(first)) else [first, *(c for c in ranked if c is not first)]
 
 
 def choose(ranked: list[Candidate]) -> list[Candidate]:

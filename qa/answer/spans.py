@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +37,10 @@ _NUMBER_WORDS = {"một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám",
 _ABOUT = ("về việc", "về vấn đề", "về")
 _TOPIC_WORDS = ("việc", "vấn đề")
 _PERSON_TITLES = {"dong chi", "ong", "ba", "anh", "chi", "mr", "mrs", "ms", "dr", "ngai"}
+# The commonest Vietnamese family names (and some of the ethnic minorities'), as written.
+SURNAMES = set("Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Lương Đinh Trương Lâm Mai "
+               "Trịnh Đoàn Đào Cao Hà Tạ Châu Tô Lưu Quách Thái Tăng Triệu Kiều Tôn Mạc Vương Chu Lại Thân Hứa Nông "
+               "Long Lò Lục Đàm Giang Khổng Phùng Doãn Quan Âu Lã Diệp Đồng Hầu Khúc Tống Đậu Nghiêm Viên".split())
 
 
 @dataclass
@@ -109,10 +114,12 @@ def tokens(sentence: str) -> list[_Token]:
     return out
 
 
-def candidates(toks: list[_Token], kind: str | None = None) -> list[tuple[int, int]]:
+def candidates(toks: list[_Token], kind: str | None = None, heads: AbstractSet[str] = frozenset()
+               ) -> list[tuple[int, int]]:
     """(first, last+1) token ranges: short runs inside a clause that neither begin nor end with a function
     word ("của", "và", "là"…), and whole clauses. For a number, a time, a person or a place, only the
-    spans that can be one (digits or number words; dates and time words; capitalised words), if any can."""
+    spans that can be one (digits or number words; dates and time words; capitalised words), if any can,
+    and of those the most specific kind there is (see `_preferred`)."""
     out = []
     for i in range(len(toks)):
         if toks[i].function:
@@ -126,9 +133,23 @@ def candidates(toks: list[_Token], kind: str | None = None) -> list[tuple[int, i
     for i, t in enumerate(toks):
         clauses.setdefault(t.clause, []).append(i)
     out += [(c[0], c[-1] + 1) for c in clauses.values() if MAX_TOKENS < len(c) <= MAX_CLAUSE_TOKENS]
-    fits = _FITS.get(kind)
-    typed = [(i, j) for i, j in out if fits(toks[i:j])] if fits else []
-    return typed or out
+    for fits in _preferred(kind, heads):
+        typed = [(i, j) for i, j in out if fits(toks[i:j])]
+        if typed:
+            return typed
+    return out
+
+
+def _day(span: list[_Token]) -> bool:
+    """A day: a date ("22-10", "4/7/2023") or "ngày" with its number."""
+    return any("date" in t.props or (t.folded == "ngay" and k + 1 < len(span) and "digit" in span[k + 1].props)
+               for k, t in enumerate(span))
+
+
+def _person_name(span: list[_Token]) -> bool:
+    """A Vietnamese personal name: a surname and one to three more syllables, each capitalised."""
+    syllables = [s for t in span for s in t.text.split()]
+    return 3 <= len(syllables) <= 4 and syllables[0] in SURNAMES and all(s[0].isupper() for s in syllables)
 
 
 _FITS = {
@@ -137,6 +158,21 @@ _FITS = {
     "person": lambda span: all(t.cap for t in span),
     "place": lambda span: all(t.cap for t in span),
 }
+_DAY_HEADS = {"ngay", "day", "date"}
+_YEAR_HEADS = {"nam", "year"}
+
+
+def _preferred(kind: str | None, heads: AbstractSet[str]) -> list:
+    """The span tests a candidate should pass, most specific first: a day for "ngày nào", a year for "năm nào",
+    a personal name for "ai" before any capitalised words."""
+    general = [_FITS[kind]] if kind in _FITS else []
+    if kind == "time" and heads & _DAY_HEADS:
+        return [_day, *general]
+    if kind == "time" and heads & _YEAR_HEADS:
+        return [lambda span: any("year" in t.props for t in span), *general]
+    if kind == "person":
+        return [_person_name, *general]
+    return general
 
 
 def _bucket(n: int, edges: tuple[int, ...]) -> str:
@@ -310,19 +346,40 @@ def _score(f: dict[str, float], weights: dict[str, float]) -> float:
     return sum(weights.get(name, 0.0) * value for name, value in f.items())
 
 
-def _about(sentence: str, toks: list[_Token], asked: set[str]) -> Span | None:
-    """For "X nói về gì": the rest of the sentence after the first "về (việc)" that follows X's words."""
-    first_match = next((k for k, t in enumerate(toks) if t.has(asked)), None)
-    if first_match is None:
+def _items(sentence: str, toks: list[_Token]) -> list[int]:
+    """The list item (a stretch between semicolons) each word stands in."""
+    out, item, last = [], 0, 0
+    for t in toks:
+        item += sentence.count(";", last, t.start)
+        out.append(item)
+        last = t.end
+    return out
+
+
+def _naming(toks: list[_Token], asked: set[str]) -> tuple[int, int]:
+    """How well some words name what the question is about: the numbers of the question they give ("21" of
+    "21-HD/BTCTW", which tell a document from its neighbours), then how many of its other words."""
+    found = {s for t in toks for s in t.syllables if s in asked}
+    return sum(s.isdigit() for s in found), len(found)
+
+
+def _about(sentence: str, toks: list[_Token], asked: set[str]) -> tuple[Span, tuple[int, int]] | None:
+    """For "X nói về gì": what follows the "về (việc)" whose list item best names X before it, to the end of
+    that item ("Quy định 205 về việc Y; Hướng dẫn 21 về Z" → Y for Quy định 205), and how well it names X."""
+    items = _items(sentence, toks)
+    best, most = None, (0, 0)
+    for k in range(len(toks) - 1):
+        if toks[k].text.lower() in _ABOUT:
+            named = _naming([t for t, item in zip(toks[:k], items) if item == items[k]], asked)
+            best, most = (k, named) if named > most else (best, most)
+    if best is None:
         return None
-    for k in range(first_match + 1, len(toks) - 1):
-        if toks[k].text.lower() not in _ABOUT:
-            continue
-        begin = k + 1 + (toks[k].text.lower() == "về" and toks[k + 1].text.lower() in _TOPIC_WORDS)
-        if begin < len(toks):
-            start, end = toks[begin].start, toks[min(len(toks), begin + MAX_CLAUSE_TOKENS) - 1].end
-            return Span(start, end, sentence[start:end], ABOUT_SCORE)
-    return None
+    begin = best + 1 + (toks[best].text.lower() == "về" and toks[best + 1].text.lower() in _TOPIC_WORDS)
+    inside = [k for k in range(begin, min(len(toks), begin + MAX_CLAUSE_TOKENS)) if items[k] == items[best]]
+    if not inside:
+        return None
+    start, end = toks[begin].start, toks[inside[-1]].end
+    return Span(start, end, sentence[start:end], ABOUT_SCORE), most
 
 
 def _with_unit(toks: list[_Token], i: int, j: int, asked: Asked) -> int:
@@ -336,17 +393,54 @@ def _with_unit(toks: list[_Token], i: int, j: int, asked: Asked) -> int:
     return j
 
 
-def attached_topic(question: str, sentence: str) -> Span | None:
-    """What the sentence says the question's subject is about ("X … về việc Y" → Y), if it says so."""
+def attached_topic(question: str, sentence: str) -> tuple[Span, tuple[int, int]] | None:
+    """What the sentence says the question's subject is about ("X … về việc Y" → Y), if it says so, and how
+    many of the question's words name X there."""
     toks = tokens(sentence)
     return _about(sentence, toks, Asked.of(question).words) if toks else None
 
 
+def _offices(sentence: str, toks: list[_Token], asked: set[str]) -> Span | None:
+    """The titles set after the question's person in apposition ("Phạm Văn Hậu, Phó Bí thư Tỉnh ủy, Chủ tịch
+    HĐND tỉnh chủ trì" → "Phó Bí thư Tỉnh ủy, Chủ tịch HĐND tỉnh"): clauses that open with a capital, each cut
+    at its first lower-case verb, up to the end of the list item."""
+    items = _items(sentence, toks)
+    for first, after in _names(toks, asked):
+        last, k = None, after
+        while k < len(toks) and toks[k].cap and items[k] == items[first] and toks[k].clause > toks[k - 1].clause:
+            clause = toks[k].clause
+            while k < len(toks) and toks[k].clause == clause and (toks[k].cap or toks[k].tag != "V"):
+                last, k = k, k + 1
+            if k < len(toks) and toks[k].clause == clause:
+                break
+        if last is not None:
+            start, end = toks[after].start, toks[last].end
+            return Span(start, end, sentence[start:end], ABOUT_SCORE)
+    return None
+
+
+def _names(toks: list[_Token], asked: set[str]) -> list[tuple[int, int]]:
+    """(first, last+1) of each run of capitalised words of one clause, of two syllables or more, that the
+    question names."""
+    out, k = [], 0
+    while k < len(toks):
+        j = k
+        while j < len(toks) and toks[j].cap and toks[j].clause == toks[k].clause:
+            j += 1
+        run = toks[k:j]
+        if sum(len(t.syllables) for t in run) >= 2 and all(s in asked for t in run for s in t.syllables):
+            out.append((k, j))
+        k = max(j, k + 1)
+    return out
+
+
 def _lead_date(sentence: str, toks: list[_Token]) -> Span | None:
-    """A news lead's opening date clause ("Ngày 22-10,", "Sáng 26.1,"): when the reported event happened."""
+    """The date of a news lead's opening clause ("Ngày 22-10," → 22-10, "Sáng 26.1," → 26.1): when the reported
+    event happened."""
     lead = [t for t in toks if t.clause == 0]
     if lead and len(lead) <= 3 and any("date" in t.props for t in lead) and len(toks) > len(lead):
-        return Span(lead[0].start, lead[-1].end, sentence[lead[0].start:lead[-1].end], ABOUT_SCORE)
+        first = next(t for t in lead if "digit" in t.props)
+        return Span(first.start, lead[-1].end, sentence[first.start:lead[-1].end], ABOUT_SCORE)
     return None
 
 
@@ -359,14 +453,19 @@ def best(question: str, sentence: str, kind: str | None = None) -> Span | None:
     if asked.kind == "definition":
         about = _about(sentence, toks, asked.words)
         if about is not None:
-            return about
-    if asked.kind == "time" and not asked.heads and questions.asks_event(question):
+            return about[0]
+    if questions.asks_office(question):
+        offices = _offices(sentence, toks, asked.words)
+        if offices is not None:
+            return offices
+    if asked.kind == "time" and asked.heads <= _DAY_HEADS and questions.asks_event(question):
         lead = _lead_date(sentence, toks)
         if lead is not None:
             return lead
     found = matches(toks, asked)
     weights = _weights()
-    scored = [(_score(features(toks, i, j, asked, found), weights), i, j) for i, j in candidates(toks, asked.kind)]
+    scored = [(_score(features(toks, i, j, asked, found), weights), i, j)
+              for i, j in candidates(toks, asked.kind, asked.heads)]
     score, i, j = max(scored)
     if asked.kind == "number":
         j = _with_unit(toks, i, j, asked)
