@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer.spans import ABOUT_SCORE, best, candidates, tokens
+from qa.answer.spans import ABOUT_SCORE, best, candidates, holds_shape, personal_names, tokens
 from qa.eval import token_f1
 from qa.ingest.articles import load_folder
 from qa.ingest.passages import sentence_spans
@@ -84,6 +84,23 @@ def test_the_posts_someone_holds_are_the_titles_after_their_name():
     assert best("Phạm Văn Hậu giữ chức vụ gì?", listed).text == "Phó Bí thư Thường trực Tỉnh ủy, Chủ tịch HĐND tỉnh"
     # no titles after the name: the span scorer answers as for any question
     assert best("Phạm Xuân Thăng giữ chức vụ gì?", "Phạm Xuân Thăng phát biểu tại hội nghị.").score < ABOUT_SCORE
+
+
+def test_personal_names_and_the_shape_a_sentence_holds():
+    text = ("Dự tại điểm cầu huyện Chi Lăng có đồng chí Trần Thanh Nhàn, Bí thư Huyện ủy, đồng chí Long Văn Nhân; "
+            "Nguyễn Đức Thanh chủ trì tại Cao Bằng.")
+    assert personal_names(text) == ["Trần Thanh Nhàn", "Long Văn Nhân", "Nguyễn Đức Thanh"]
+    assert holds_shape("Ai chủ trì hội nghị?", "Đồng chí Phạm Minh Tấn chủ trì hội nghị.")
+    assert not holds_shape("Ai chủ trì hội nghị?", "Ban Thường vụ Tỉnh ủy chủ trì hội nghị tại Cao Bằng.")
+    assert not holds_shape("Phạm Minh Tấn chủ trì hội nghị nào?", "Đồng chí Phạm Minh Tấn chủ trì hội nghị.")
+    assert holds_shape("Đề án 08 được ban hành ngày nào?", "Đề án 08 ngày 4/7/2023 của Tỉnh ủy.")
+    assert not holds_shape("Đề án 08 được ban hành ngày nào?", "Đề án 08 đến năm 2030.")
+    assert holds_shape("Đề án 08 hướng tới năm nào?", "Đề án 08 đến năm 2030.")
+
+
+def test_the_sentence_with_the_person_asked_for_wins(service):
+    result = service.ask("Ai chủ trì hội nghị trực tuyến quán triệt Quy định 205-QĐ/TW cho cán bộ chủ chốt?")
+    assert result["answer"]["short"] == "Phạm Minh Tấn"
 
 
 def test_no_words_no_span():
