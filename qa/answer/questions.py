@@ -74,6 +74,15 @@ def asks_office(question: str) -> bool:
     return bool(_OFFICE.search(fold(question.lower())))
 
 
+_NAMED = re.compile(r"\b(ten|ten goi|phuong cham|khau hieu|tieu de|chu de|name|title|motto|slogan|theme|called)\b")
+
+
+def asks_name(question: str) -> bool:
+    """The question asks what something is called ("có tên là gì", "theo phương châm gì", "what is it called"):
+    the answer is often a phrase the article quotes."""
+    return kind(question) in ("what", "which") and bool(_NAMED.search(fold(question.lower())))
+
+
 def asks_event(question: str) -> bool:
     """The question asks when an event took place ("diễn ra", "tổ chức", "held"), not when a text was dated."""
     return bool(_EVENT.search(fold(question.lower())))

@@ -178,10 +178,28 @@ def personal_names(text: str) -> list[str]:
     return found
 
 
+_QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|«([^»]+)»")
+
+
+def _quoted(sentence: str, question: str) -> Span | None:
+    """The first phrase the sentence quotes that the question does not already say."""
+    asked = fold(question.lower())
+    for m in _QUOTED.finditer(sentence):
+        k = next(g for g in range(1, 4) if m.group(g) is not None)
+        inside = m.group(k).strip()
+        if re.search(r"\w", inside) and fold(inside.lower()) not in asked:
+            start = m.start(k) + m.group(k).index(inside)
+            return Span(start, start + len(inside), inside, ABOUT_SCORE)
+    return None
+
+
 def holds_shape(question: str, sentence: str) -> bool:
     """The sentence holds, besides what the question says, the specific thing asked for: a personal name for
-    "ai", a day for "ngày nào", a year for "năm nào" (regular expressions: cheap enough for every sentence)."""
+    "ai", a day for "ngày nào", a year for "năm nào", a quoted phrase for "tên là gì" (regular expressions:
+    cheap enough for every sentence)."""
     kind, heads = questions.kind(question), questions.head_words(question)
+    if questions.asks_name(question):
+        return _quoted(sentence, question) is not None
     if kind == "person":
         asked = fold(question.lower())
         return any(fold(n.lower()) not in asked for n in personal_names(sentence))
@@ -483,6 +501,10 @@ def best(question: str, sentence: str, kind: str | None = None) -> Span | None:
         about = _about(sentence, toks, asked.words)
         if about is not None:
             return about[0]
+    if questions.asks_name(question):
+        quoted = _quoted(sentence, question)
+        if quoted is not None:
+            return quoted
     if questions.asks_office(question):
         offices = _offices(sentence, toks, asked.words)
         if offices is not None:

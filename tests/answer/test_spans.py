@@ -98,6 +98,18 @@ def test_personal_names_and_the_shape_a_sentence_holds():
     assert holds_shape("Đề án 08 hướng tới năm nào?", "Đề án 08 đến năm 2030.")
 
 
+def test_what_something_is_called_is_the_phrase_the_article_quotes():
+    sentence = ("Tích cực thực hiện Nghị quyết số 128/NQ-CP ngày 11-10-2021 của Chính phủ “Quy định tạm thời thích "
+                "ứng an toàn, linh hoạt, kiểm soát hiệu quả dịch COVID-19” và các hướng dẫn.")
+    assert best("Nghị quyết số 128/NQ-CP của Chính phủ có tên là gì?", sentence).text == (
+        "Quy định tạm thời thích ứng an toàn, linh hoạt, kiểm soát hiệu quả dịch COVID-19")
+    assert best("Đảng bộ làm theo phương châm gì?", 'Đảng bộ làm theo phương châm "5 rõ".').text == "5 rõ"
+    # a quote the question already gives is not its answer
+    assert best("Phương châm “5 rõ” có tên là gì?", "Phương châm “5 rõ” được nêu.").text != "5 rõ"
+    assert holds_shape("Nghị quyết 128 có tên là gì?", sentence)
+    assert not holds_shape("Nghị quyết 128 có tên là gì?", "Nghị quyết 128 được ban hành.")
+
+
 def test_the_sentence_with_the_person_asked_for_wins(service):
     result = service.ask("Ai chủ trì hội nghị trực tuyến quán triệt Quy định 205-QĐ/TW cho cán bộ chủ chốt?")
     assert result["answer"]["short"] == "Phạm Minh Tấn"
