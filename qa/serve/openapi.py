@@ -93,11 +93,13 @@ _DATE = {"type": ["string", "null"], "format": "date", "pattern": "^[0-9]{4}-[0-
          "description": "ISO date, inclusive; date_from must not be after date_to"}
 _NAMES = {"type": ["array", "null"], "maxItems": MAX_LIST,
           "items": {"type": "string", "minLength": 1, "pattern": _NOT_BLANK}}
+# In a JSON body a single name may stand for a list of one (qa/retrieve/filters.py).
+_NAMES_OR_ONE = {**_NAMES, "type": ["array", "string", "null"], "minLength": 1, "pattern": _NOT_BLANK}
 _LANGUAGE = {"type": ["string", "null"], "pattern": "^[A-Za-z]{1,8}$"}
 _FILTERS = {"type": "object", "additionalProperties": False, "description": "what the answer may come from",
             "properties": {"date_from": _DATE, "date_to": _DATE, "language": _LANGUAGE,
-                           "sources": {**_NAMES, "description": "site names or hosts"},
-                           "articles": {**_NAMES, "description": "article ids"}}}
+                           "sources": {**_NAMES_OR_ONE, "description": "site names or hosts (one may be a string)"},
+                           "articles": {**_NAMES_OR_ONE, "description": "article ids (one may be a string)"}}}
 _TIME = {"type": ["object", "null"], "description": "the time the question was taken to name",
          "required": ["from", "to", "recency", "from_question"],
          "properties": {"from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
