@@ -132,7 +132,8 @@ def test_spans_are_whole_words_of_every_seed_sentence():
     """An answer never cuts a word or a number, and is never empty or punctuation alone."""
     articles, _ = load_folder(SEEDS)
     questions = ["Ai chủ trì hội nghị?", "Có bao nhiêu đại biểu?", "Hội nghị diễn ra khi nào?", "Chỉ thị nói về gì?",
-                 "Where was it held?", "Vì sao phải thực hiện?"]
+                 "Where was it held?", "Vì sao phải thực hiện?", "Hội nghị diễn ra ngày nào?", "Năm nào?",
+                 "Đồng chí Nguyễn Đức Thanh giữ chức vụ gì?", "Nghị quyết có tên là gì?"]
     checked = 0
     for article in articles:
         for a, b in sentence_spans(article.text)[:12]:
