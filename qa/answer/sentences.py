@@ -144,20 +144,21 @@ def score(question: str, found: list[Candidate], passages: list[dict], stats: Wo
 def _shape_first(ranked: list[Candidate], question: str) -> list[Candidate]:
     """Among the few best sentences, the best one that holds what was asked in the asked shape comes first:
     the counted number with its unit ("16 điểm cầu"), the topic a "nói về gì" question asks for (the one
-    the most of the question's words lead to), or what `spans.holds_shape` looks for (a personal name for
+    the most of the question's words lead to), or what `spans.shape_test` looks for (a personal name for
     "ai", a day or year for "ngày/năm nào", a quoted phrase for "tên là gì")."""
-    kind = questions.kind(question)
+    kind, holds = questions.kind(question), spans.shape_test(question)
     if kind == "number":
         strength = lambda c: (c.features.get("number|unit", 0.0),)
     elif kind == "definition":
         strength = lambda c: (spans.attached_topic(question, c.text) or (None, (0,)))[1]
-    elif kind in ("person", "time", "what", "which"):
-        strength = lambda c: (spans.holds_shape(question, c.text),)
+    elif holds is not None:
+        strength = lambda c: (holds(c.text),)
     else:
         return ranked
     floor = ranked[0].score - SHAPE_MARGIN * _weights()["dense"]
-    first = max((c for c in ranked[:SHAPE_SEARCHED] if c.score >= floor), key=strength)
-    return ranked if not any(strength(first)) else [first, *(c for c in ranked if c is not first)]
+    found, first = max(((strength(c), c) for c in ranked[:SHAPE_SEARCHED] if c.score >= floor),
+                       key=lambda pair: pair[0])
+    return ranked if not any(found) else [first, *(c for c in ranked if c is not first)]
 
 
 def choose(ranked: list[Candidate]) -> list[Candidate]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer.spans import ABOUT_SCORE, best, candidates, holds_shape, personal_names, tokens
+from qa.answer.spans import ABOUT_SCORE, best, candidates, personal_names, shape_test, tokens
 from qa.eval import token_f1
 from qa.ingest.articles import load_folder
 from qa.ingest.passages import sentence_spans
@@ -86,6 +86,11 @@ def test_the_posts_someone_holds_are_the_titles_after_their_name():
     assert best("Phạm Xuân Thăng giữ chức vụ gì?", "Phạm Xuân Thăng phát biểu tại hội nghị.").score < ABOUT_SCORE
 
 
+def holds_shape(question, sentence):
+    test = shape_test(question)
+    return test is not None and test(sentence)
+
+
 def test_personal_names_and_the_shape_a_sentence_holds():
     text = ("Dự tại điểm cầu huyện Chi Lăng có đồng chí Trần Thanh Nhàn, Bí thư Huyện ủy, đồng chí Long Văn Nhân; "
             "Nguyễn Đức Thanh chủ trì tại Cao Bằng.")
@@ -96,6 +101,13 @@ def test_personal_names_and_the_shape_a_sentence_holds():
     assert holds_shape("Đề án 08 được ban hành ngày nào?", "Đề án 08 ngày 4/7/2023 của Tỉnh ủy.")
     assert not holds_shape("Đề án 08 được ban hành ngày nào?", "Đề án 08 đến năm 2030.")
     assert holds_shape("Đề án 08 hướng tới năm nào?", "Đề án 08 đến năm 2030.")
+    assert shape_test("Vì sao phải thực hiện?") is None  # nothing so specific is asked
+
+
+def test_no_words_hold_no_shape():
+    for question in ("Ai chủ trì?", "Ngày nào?", "Năm nào?", "Có tên là gì?"):
+        assert not shape_test(question)("") and not shape_test(question)(" … — !!! “” \"\"")
+    assert personal_names("") == [] and best("Có tên là gì?", "“ ”") is None
 
 
 def test_what_something_is_called_is_the_phrase_the_article_quotes():

@@ -308,7 +308,7 @@ def test_ask_with_filters_reports_what_it_left_out(open_client, spec):
 @pytest.mark.parametrize("filters, field", [
     ({"date_from": "2023-02-30"}, "date_from"), ({"date_from": "2024-01-01", "date_to": "2023-01-01"}, "date_from"),
     ({"since": "2023"}, "since"), ({"articles": ["x"] * 101}, "articles"), ({"language": 5}, "language"),
-    ("2023", "filters"),
+    ("2023", "filters"), ({"articles": 7}, "articles"), ({"sources": "  "}, "sources"),
 ])
 def test_invalid_filters_are_400_naming_the_field(open_client, filters, field):
     response = ask(open_client, question=QUESTION, filters=filters)
