@@ -96,7 +96,7 @@ _NAMES = {"type": ["array", "null"], "maxItems": MAX_LIST,
 # In a JSON body a single name may stand for a list of one (qa/retrieve/filters.py).
 _NAMES_OR_ONE = {**_NAMES, "type": ["array", "string", "null"], "minLength": 1, "pattern": _NOT_BLANK}
 _LANGUAGE = {"type": ["string", "null"], "pattern": "^[A-Za-z]{1,8}$"}
-_FILTERS = {"type": "object", "additionalProperties": False, "description": "what the answer may come from",
+_FILTERS = {"type": ["object", "null"], "additionalProperties": False, "description": "what the answer may come from",
             "properties": {"date_from": _DATE, "date_to": _DATE, "language": _LANGUAGE,
                            "sources": {**_NAMES_OR_ONE, "description": "site names or hosts (one may be a string)"},
                            "articles": {**_NAMES_OR_ONE, "description": "article ids (one may be a string)"}}}

@@ -305,6 +305,11 @@ def test_ask_with_filters_reports_what_it_left_out(open_client, spec):
     assert body["excluded_undated"] == 3 and body["filters"]["date_from"] == "2020-01-01"
 
 
+def test_null_filters_mean_no_filter(open_client):
+    response = ask(open_client, question=QUESTION, filters=None)
+    assert response.status_code == 200 and response.get_json()["filters"]["sources"] == []
+
+
 @pytest.mark.parametrize("filters, field", [
     ({"date_from": "2023-02-30"}, "date_from"), ({"date_from": "2024-01-01", "date_to": "2023-01-01"}, "date_from"),
     ({"since": "2023"}, "since"), ({"articles": ["x"] * 101}, "articles"), ({"language": 5}, "language"),
