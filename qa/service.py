@@ -78,19 +78,26 @@ class Service:
                index: index_mod.Index | None = None, within: Scope | None = None) -> list[dict]:
         """Ranked passages with their article, score and the rank each method gave them."""
         index = index or self.index
-        hits = self._rank(index, question, k, mode, vector, within or Scope())[0]
-        found = reading.of(index, [h.row for h in hits], 0, None, [])
+        hits, _, ahead = self._retrieve(index, question, k, mode, vector, within or Scope())
+        found = reading.ranked(index, ahead, [h.row for h in hits], 0, None, [])
         return [_passage(rank, hit, found.passages[hit.row]) for rank, hit in enumerate(hits, 1)]
 
-    def _rank(self, index: index_mod.Index, question: str, k: int, mode: str | None, vector, within: Scope,
-              words: list[str] = ()) -> tuple[list[hybrid.Hit], WordStats]:
-        """The k best hits, and the statistics of the question's words and of `words`."""
+    def _retrieve(self, index: index_mod.Index, question: str, k: int, mode: str | None, vector, within: Scope,
+                  words: list[str] = (), searched: int = 0, anchors: list[str] = ()
+                  ) -> tuple[list[hybrid.Hit], WordStats, reading.Reading]:
+        """The k best hits, the statistics of the question's words and of `words`, and what each part of the
+        index read ahead of its best rows (the first `searched` for sentences, with `anchors`): one round."""
         if within.empty:
-            return [], WordStats({}, {}, 0)
+            return [], WordStats({}, {}, 0), reading.of(index, [], 0, None, anchors)
         if vector is None:
             vector = self.query(index, question, lang.detect(question))
-        return hybrid.search(index, vector, question, k, mode or self.config.mode, self.config.candidates,
-                             within.allowed, within.preference, words)
+        mode = mode or self.config.mode
+        request = hybrid.request(vector, question, mode, self.config.candidates, within.allowed, within.preference,
+                                 words)
+        parts = index.run(reading.ahead, reading.Ahead(request, within.preference, k, searched, list(anchors)))
+        found = hybrid.merge([p.found for p in parts], self.config.candidates)
+        hits = hybrid.rank(found, question, k, mode, within.preference)
+        return hits, found.words, reading.merge([p.reading for p in parts])
 
     def query(self, index: index_mod.Index, question: str, language: str) -> np.ndarray:
         """The question's embedding.
@@ -139,11 +146,14 @@ class Service:
         resolved = followup.resolve(question, [{"role": r, "content": c} for r, c in history])
         within = self.scope(index, resolved, filters, question_time)
         vector = self.query(index, resolved, language)
-        hits, stats = self._rank(index, resolved, top_k, None, vector, within, questions.content_words(resolved))
-        plain = within.matched_words_removed(resolved, [h.row for h in hits])
+        hits, stats, ahead = self._retrieve(index, resolved, top_k, None, vector, within,
+                                            questions.content_words(resolved), sentences.PASSAGES_SEARCHED,
+                                            relevance.anchor_words(resolved, language))
+        rows = [h.row for h in hits]
+        plain = within.matched_words_removed(resolved, rows)
         stats = _covering(index, stats, [*questions.content_words(plain), *hybrid.coverage_words(plain)])
-        read = reading.of(index, [h.row for h in hits], sentences.PASSAGES_SEARCHED, vector,
-                          relevance.anchor_words(plain, language))
+        read = reading.ranked(index, ahead, rows, sentences.PASSAGES_SEARCHED, vector,
+                              relevance.anchor_words(plain, language))
         passages = [_passage(rank, hit, read.passages[hit.row]) for rank, hit in enumerate(hits, 1)]
         cross = bool(passages) and passages[0]["language"] != language
         ranked = sentences.score(plain, sentences.candidates(passages, read), passages, stats, read, cross)

@@ -9,10 +9,11 @@ killed build leaves the previous set in place.
 
 `ShardedIndex` shows the shards as one row space (shard 0's rows, then shard 1's, …). A question is
 answered in steps that each part of an index runs on its own rows (`run`): retrieval's candidates
-(qa/retrieve/hybrid.py), the answer step's reading (qa/answer/reading.py) and, for a question typed
+with the reading of each part's own best passages (qa/answer/reading.py) and, for a question typed
 without diacritics, the lexical matches that respell it (qa/retrieve/accents.py). A single version is
-one part; a set sends each step to every shard it concerns in one call, so a question costs two or
-three rounds to the shards whatever it looks up. Articles, their passages and the catalogue that
+one part; a set sends each step to every shard it concerns in one call, so a question costs one round
+to the shards (two without diacritics; one more in the few cases where the merged ranking holds a
+passage its shard did not read ahead) whatever it looks up. Articles, their passages and the catalogue that
 filters read are asked of the shards directly. A shard may be in this process or behind a remote
 handle (qa/cluster/serving.py): both answer `submit(part, method, *args)` and `run(step, request)`.
 Ray is not imported here.

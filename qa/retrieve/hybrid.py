@@ -82,6 +82,11 @@ class Preference:
                 out += np.where(dated, (days - low + 1) / (high - low + 1), 0.0)
         return out
 
+    def within(self, rows: slice) -> Preference:
+        """The preference over one part's rows (a shard's, in its own row numbers)."""
+        cut = lambda values: values[rows] if values is not None else None
+        return Preference(cut(self.weight), cut(self.days))
+
 
 def boost(fused: np.ndarray, rows: np.ndarray, preference: Preference) -> np.ndarray:
     """Raise the preferred among the relevant candidates (within RELEVANT of the best), never the rest."""
@@ -207,11 +212,10 @@ def coverage_words(question: str) -> list[str]:
     return query_tokens(question, bigrams=False)
 
 
-def search(index: Index, vector: np.ndarray, question: str, k: int = 10, mode: str = "hybrid",
-           candidates_per_method: int = 100, allowed: np.ndarray | None = None,
-           preference: Preference | None = None, words: list[str] = ()) -> tuple[list[Hit], WordStats]:
-    """The k best passages for a question whose vector is computed, with the statistics of its words and of
-    `words` (for the answer step), asked of each part of the index in one call.
+def request(vector: np.ndarray, question: str, mode: str = "hybrid", candidates_per_method: int = 100,
+            allowed: np.ndarray | None = None, preference: Preference | None = None, words: list[str] = ()) -> Request:
+    """The candidate search of a question whose vector is computed, as every part of an index is asked it, with
+    the statistics of its words and of `words` (for the answer step).
 
     `allowed` (a row mask, from filters.py) is applied inside both searches, before the best are taken."""
     if mode not in MODES:
@@ -219,7 +223,5 @@ def search(index: Index, vector: np.ndarray, question: str, k: int = 10, mode: s
     wanted = preference.rows if preference is not None else None
     if wanted is not None and allowed is not None:
         wanted = wanted & allowed
-    request = Request(vector, question, candidates_per_method, mode,
-                      list(dict.fromkeys([*coverage_words(question), *words])), allowed, wanted)
-    found = merge(index.run(candidates, request), candidates_per_method)
-    return rank(found, question, k, mode, preference), found.words
+    return Request(vector, question, candidates_per_method, mode,
+                   list(dict.fromkeys([*coverage_words(question), *words])), allowed, wanted)
