@@ -110,8 +110,8 @@ def read(index: Index, request: Request) -> Reading:
     sentence_rows = np.array([s for p in searched for s in p["sentences"]], dtype=np.int64)
     cosines = index.dense.sentence_scores(request.vector, sentence_rows) if len(sentence_rows) else []
     articles = list(dict.fromkeys(p["article_id"] for p in searched)) if request.anchors else []
-    held = {a: dict(zip(request.anchors, index.lexical.occurring(request.anchors, index.store.rows_of([a]))))
-            for a in articles}
+    found = index.lexical.occurring(request.anchors, [index.store.rows_of([a]) for a in articles])
+    held = {a: dict(zip(request.anchors, present)) for a, present in zip(articles, found)}
     return Reading(passages, spans, dict(zip(sentence_rows.tolist(), map(float, cosines))), held,
                    list(request.anchors))
 

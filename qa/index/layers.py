@@ -241,10 +241,12 @@ class LayeredLexical:
         frequencies, passages = self.frequencies(tokens)
         return WordStats(dict(zip(tokens, self.known(tokens))), dict(zip(tokens, frequencies.tolist())), passages)
 
-    def occurring(self, tokens: list[str], rows) -> list[bool]:
-        """Which tokens occur in some of the given rows (all of a question's anchors in one call)."""
-        wanted = np.asarray(rows, dtype=np.int64)
-        return [bool(np.isin(self.rows_with(t), wanted).any()) for t in tokens]
+    def occurring(self, tokens: list[str], groups: list) -> list[list[bool]]:
+        """For each group of rows (an article's), which tokens occur in some of them; each token's rows are
+        looked up once for all groups."""
+        holding = [self.rows_with(t) for t in tokens]
+        return [[bool(np.isin(found, np.asarray(rows, dtype=np.int64)).any()) for found in holding]
+                for rows in groups]
 
     def rows_with(self, token: str) -> np.ndarray:
         """Live rows containing a token."""
