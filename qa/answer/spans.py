@@ -440,6 +440,23 @@ def _with_unit(toks: list[_Token], i: int, j: int, asked: Asked) -> int:
     return j
 
 
+def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int]:
+    """A span found otherwise (by the reader) in the asked shape: the Vietnamese personal name it holds for "ai"
+    ("Phó Bí thư Tỉnh ủy Phạm Minh Tấn" → "Phạm Minh Tấn"), the unit the question names after a number."""
+    asked = Asked.of(question)
+    if asked.kind == "person":
+        name = next(iter(personal_names(sentence[start:end])), None)
+        if name is not None:
+            at = sentence.index(name, start)
+            return at, at + len(name)
+    if asked.kind == "number":
+        toks = tokens(sentence)
+        inside = [k for k, t in enumerate(toks) if t.start < end and t.end > start]
+        if inside:
+            end = max(end, toks[_with_unit(toks, inside[0], inside[-1] + 1, asked) - 1].end)
+    return start, end
+
+
 def attached_topic(question: str, sentence: str) -> tuple[Span, tuple[int, int]] | None:
     """What the sentence says the question's subject is about ("X … về việc Y" → Y), if it says so, and how
     many of the question's words name X there."""
@@ -491,12 +508,15 @@ def _lead_date(sentence: str, toks: list[_Token]) -> Span | None:
     return None
 
 
-def best(question: str, sentence: str, kind: str | None = None) -> Span | None:
-    """The span of `sentence` that best answers `question`, or None when it has no words."""
+def ruled(question: str, sentence: str) -> Span | None:
+    """The span a rule for the asked shape takes from `sentence`, if one applies (see `_ruled`)."""
     toks = tokens(sentence)
-    if not toks:
-        return None
-    asked = Asked.of(question, kind)
+    return _ruled(question, sentence, toks, Asked.of(question)) if toks else None
+
+
+def _ruled(question: str, sentence: str, toks: list[_Token], asked: Asked) -> Span | None:
+    """What the sentence attaches to X for "X nói về gì", the quoted phrase for "tên là gì", the titles after a
+    name for "chức vụ gì", the lead's date for "diễn ra ngày nào": rules that win over any scorer."""
     if asked.kind == "definition":
         about = _about(sentence, toks, asked.words)
         if about is not None:
@@ -510,9 +530,19 @@ def best(question: str, sentence: str, kind: str | None = None) -> Span | None:
         if offices is not None:
             return offices
     if asked.kind == "time" and asked.heads <= _DAY_HEADS and questions.asks_event(question):
-        lead = _lead_date(sentence, toks)
-        if lead is not None:
-            return lead
+        return _lead_date(sentence, toks)
+    return None
+
+
+def best(question: str, sentence: str, kind: str | None = None) -> Span | None:
+    """The span of `sentence` that best answers `question`, or None when it has no words."""
+    toks = tokens(sentence)
+    if not toks:
+        return None
+    asked = Asked.of(question, kind)
+    ruled_span = _ruled(question, sentence, toks, asked)
+    if ruled_span is not None:
+        return ruled_span
     found = matches(toks, asked)
     weights = _weights()
     scored = [(_score(features(toks, i, j, asked, found), weights), i, j)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer.spans import ABOUT_SCORE, best, candidates, personal_names, shape_test, tokens
+from qa.answer.spans import ABOUT_SCORE, best, candidates, personal_names, ruled, shape_test, shaped, tokens
 from qa.eval import token_f1
 from qa.ingest.articles import load_folder
 from qa.ingest.passages import sentence_spans
@@ -125,6 +125,26 @@ def test_what_something_is_called_is_the_phrase_the_article_quotes():
 def test_the_sentence_with_the_person_asked_for_wins(service):
     result = service.ask("Ai chủ trì hội nghị trực tuyến quán triệt Quy định 205-QĐ/TW cho cán bộ chủ chốt?")
     assert result["answer"]["short"] == "Phạm Minh Tấn"
+
+
+def test_a_found_span_takes_the_asked_shape():
+    sentence = "Phó Bí thư Thường trực Tỉnh ủy Phạm Minh Tấn chủ trì hội nghị tại 16 điểm cầu của tỉnh."
+    cut = lambda question, text: sentence[slice(*shaped(question, sentence, sentence.index(text),
+                                                        sentence.index(text) + len(text)))]
+    assert cut("Ai chủ trì hội nghị?", "Phó Bí thư Thường trực Tỉnh ủy Phạm Minh Tấn") == "Phạm Minh Tấn"
+    assert cut("Who chaired it?", "Tỉnh ủy Phạm Minh Tấn") == "Phạm Minh Tấn"
+    assert cut("Hội nghị có bao nhiêu điểm cầu?", "16") == "16 điểm cầu"
+    assert cut("Hội nghị có bao nhiêu đại biểu?", "16") == "16"
+    assert cut("Ai chủ trì hội nghị?", "Thường trực Tỉnh ủy") == "Thường trực Tỉnh ủy"
+    assert cut("Hội nghị ở đâu?", "16 điểm cầu của tỉnh") == "16 điểm cầu của tỉnh"
+
+
+def test_rules_apply_only_to_their_shapes():
+    assert ruled("Chỉ thị 17 nói về vấn đề gì?", "Chỉ thị 17 về việc tăng cường phòng dịch.").text == (
+        "tăng cường phòng dịch")
+    assert ruled("Ai chủ trì hội nghị?", SENTENCE) is None
+    assert ruled("Hội nghị diễn ra ngày nào?", SENTENCE).text == "22-10"
+    assert ruled("Ai chủ trì?", " … — ") is None
 
 
 def test_no_words_no_span():
