@@ -42,6 +42,14 @@ def embedder(base_config):
 
 
 @pytest.fixture(scope="session")
+def reader(base_config):
+    """The real shipped reader (int8 ONNX), exported once."""
+    from qa.model.reader import Reader
+
+    return Reader.from_config(base_config)
+
+
+@pytest.fixture(scope="session")
 def seed_config(base_config, embedder) -> Config:
     """A configuration whose index holds the five seed articles."""
     from qa.cli import build_from_folder

@@ -1,4 +1,4 @@
-"""The embedding model: the bundled weights converted, exported to ONNX, and run."""
+"""The models: the bundled embedding weights converted, exported to ONNX and run; the reader tuned from them."""
 from __future__ import annotations
 
 import contextlib

@@ -36,13 +36,13 @@ def export(folder: Path, dest: Path, quantize: bool) -> Path:
         with announced(f"exporting the model to ONNX{' (int8)' if quantize else ''} in {dest} (once)"):
             fp32 = dest / MODEL
             if not fp32.exists():
-                with _quiet_exporter():
+                with quiet_exporter():
                     _export_fp32(folder, work / MODEL)
                 os.replace(work / MODEL, fp32)
             if quantize:
                 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-                with _quiet_quantizer():
+                with quiet_quantizer():
                     quantize_dynamic(str(fp32), str(work / QUANTIZED), weight_type=QuantType.QInt8,
                                      per_channel=True)
                 os.replace(work / QUANTIZED, target)
@@ -52,7 +52,7 @@ def export(folder: Path, dest: Path, quantize: bool) -> Path:
 
 
 @contextlib.contextmanager
-def _quiet_exporter() -> Iterator[None]:
+def quiet_exporter() -> Iterator[None]:
     """Silence what tracing this model always says and the user can do nothing about: torch's
     TracerWarnings (the mask code's Python branches; the axes are dynamic), the exporter's notes on
     how it lowers operators, the TorchScript exporter's deprecation (the dynamo exporter needs
@@ -85,7 +85,7 @@ class _NotPreprocessed(logging.Filter):
 
 
 @contextlib.contextmanager
-def _quiet_quantizer() -> Iterator[None]:
+def quiet_quantizer() -> Iterator[None]:
     """onnxruntime's quantiser warns through the root logger (`logging.warning`), which would also
     install a root handler for the rest of the process when none exists: hold one of our own instead."""
     root, quiet, placeholder = logging.getLogger(), _NotPreprocessed(), logging.NullHandler()

@@ -1,0 +1,187 @@
+"""The extractive reader: the bundled e5 encoder fine-tuned to mark where a passage answers a question.
+
+`bench/train_reader.py` fine-tunes the encoder with a start/end head on XQuAD and MLQA and ships what
+it learned as `reader.safetensors`: low-rank (SVD) changes to each of the encoder's weight matrices and
+the new values of the small tensors, about 11 MB instead of the 470 MB model. The first start adds
+them to the bundled weights, exports the result to ONNX and quantises it to int8 (once, cached
+beside the embedder's export); afterwards questions are read without torch.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import announced
+
+WEIGHTS = Path(__file__).with_name("reader.safetensors")
+MAX_TOKENS = 256  # question and passage together; a longer passage is read up to here
+MAX_ANSWER_TOKENS = 30
+_WORD = re.compile(r"[^\W_]+(?:[.,/:\-][^\W_]+)*%?")
+_EDGES = re.compile(r"[\W_]*(.*?)[^\w%]*", re.S)
+_WORDY = re.compile(r"[^\W_]")  # a token the answer may begin or end on: not punctuation alone
+
+
+@dataclass(frozen=True)
+class Found:
+    """Where the passage answers: character offsets into its text, and the reader's score (start + end logit)."""
+
+    start: int
+    end: int
+    score: float
+
+
+def changed_weights(base: Path, changes: Path):
+    """The fine-tuned reader as a transformers model: the base encoder plus the shipped changes."""
+    import torch
+    import transformers
+    from safetensors.torch import load_file
+    from transformers import BertForQuestionAnswering
+
+    transformers.logging.set_verbosity_error()
+    model = BertForQuestionAnswering.from_pretrained(base, attn_implementation="eager")
+    state, delta = model.state_dict(), load_file(changes)
+    for name in state:
+        if f"{name}::u" in delta:
+            state[name] += (delta[f"{name}::u"].float() @ delta[f"{name}::v"].float()).to(state[name].dtype)
+        elif name in delta:
+            state[name] = delta[name].to(state[name].dtype)
+    missing = [n for n in ("qa_outputs.weight", "qa_outputs.bias") if n not in delta]
+    if missing:
+        raise ValueError(f"{changes} is not a reader's weights: it lacks {', '.join(missing)}")
+    model.load_state_dict(state)
+    return model.eval().to(torch.float32)
+
+
+def export(base: Path, changes: Path, cache_dir: Path) -> Path:
+    """The int8 ONNX reader for these changes, exported once into the cache (atomic: a killed run leaves nothing)."""
+    digest = hashlib.sha256(changes.read_bytes()).hexdigest()[:16]
+    target = Path(cache_dir) / "reader" / f"{base.name}-{digest}" / "reader_int8.onnx"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    try:
+        with announced(f"exporting the reader to ONNX (int8) in {target.parent} (once)"):
+            _export_fp32(changed_weights(base, changes), base, work / "reader.onnx")
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            from .onnx import quiet_quantizer
+
+            with quiet_quantizer():
+                quantize_dynamic(str(work / "reader.onnx"), str(work / target.name), weight_type=QuantType.QInt8,
+                                 per_channel=True)
+            os.replace(work / target.name, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def _export_fp32(model, base: Path, path: Path) -> None:
+    """Trace the reader with dynamic batch and sequence axes; outputs: start and end logits."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from .onnx import quiet_exporter
+
+    class Logits(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask)
+            return out.start_logits, out.end_logits
+
+    sample = AutoTokenizer.from_pretrained(base)(["ai?"], ["một hai ba"], return_tensors="pt")
+    axes = {0: "batch", 1: "tokens"}
+    with quiet_exporter(), torch.no_grad():
+        torch.onnx.export(Logits(), (sample["input_ids"], sample["attention_mask"]), str(path),
+                          input_names=["input_ids", "attention_mask"], output_names=["start", "end"],
+                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "start": axes, "end": axes},
+                          opset_version=17, dynamo=False)
+
+
+def best_span(start: np.ndarray, end: np.ndarray, allowed: np.ndarray, longest: int = MAX_ANSWER_TOKENS
+              ) -> tuple[int, int, float]:
+    """The (first, last) token pair with the highest start + end logit, first ≤ last < first + longest,
+    both among the allowed (passage) tokens."""
+    s = np.where(allowed, start, -np.inf)
+    e = np.where(allowed, end, -np.inf)
+    pairs = s[:, None] + e[None, :]
+    n = len(s)
+    band = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), longest)
+    pairs = np.where(band, pairs, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(pairs)), pairs.shape)
+    return int(i), int(j), float(pairs[i, j])
+
+
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span widened to the words (and numbers: "10.300", "22-10", "5%") it touches, without the
+    punctuation at its edges (a closing "%" stays); empty when nothing but punctuation is left."""
+    for word in _WORD.finditer(text):
+        if word.start() < start < word.end():
+            start = word.start()
+        if word.start() < end < word.end():
+            end = word.end()
+    inner = _EDGES.fullmatch(text, start, end)
+    return inner.start(1), inner.end(1)
+
+
+class Reader:
+    """Marks the answer to a question in a passage. One single-threaded ONNX session per process, opened on
+    first use (a session does not survive fork, so gunicorn workers each open their own)."""
+
+    def __init__(self, model_file: Path, tokenizer):
+        self.model_file, self.tokenizer = model_file, tokenizer
+        self._session = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config) -> Reader | None:
+        """The shipped reader over the bundled encoder, or None when the configuration turns it off."""
+        if not config.reader:
+            return None
+        from .embedder import _tokenizer, bundled_model_dir
+
+        base = bundled_model_dir(config.model_cache)
+        return cls(export(base, WEIGHTS, config.model_cache), _tokenizer(base))
+
+    @property
+    def session(self):
+        """The ONNX session, opened once per process on first use."""
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = 1
+                options.inter_op_num_threads = 1
+                self._session = ort.InferenceSession(str(self.model_file), options,
+                                                     providers=["CPUExecutionProvider"])
+        return self._session
+
+    def read(self, question: str, text: str) -> Found | None:
+        """The best span of `text` answering `question`, from a word to a word and widened to whole words;
+        None when the passage has no words."""
+        if not question.strip() or not text.strip():
+            return None
+        enc = self.tokenizer(question, text, truncation="only_second", max_length=MAX_TOKENS,
+                             return_offsets_mapping=True)
+        ids = np.array([enc["input_ids"]], dtype=np.int64)
+        start, end = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        offsets = enc["offset_mapping"]
+        allowed = np.array([seq == 1 and _WORDY.search(text, a, b) is not None
+                            for seq, (a, b) in zip(enc.sequence_ids(), offsets)])
+        if not allowed.any():
+            return None
+        i, j, score = best_span(start[0], end[0], allowed)
+        a, b = whole_words(text, offsets[i][0], offsets[j][1])
+        return Found(a, b, score) if b > a else None

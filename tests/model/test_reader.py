@@ -1,0 +1,104 @@
+"""The reader marks the answer in a passage: whole words, inside the passage, from the shipped weights."""
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from safetensors.torch import load_file, save_file
+
+from qa.ingest.articles import load_folder
+from qa.ingest.passages import split
+from qa.model import reader as reader_mod
+from qa.model.embedder import bundled_model_dir
+from qa.model.reader import Reader, best_span, whole_words
+
+from conftest import SEEDS
+
+
+def _widened(text: str, inside: str, cut: int = 1) -> str:
+    """What whole_words makes of `inside` (found in text) with `cut` characters taken off each end."""
+    at = text.index(inside)
+    start, end = whole_words(text, at + cut, at + len(inside) - cut)
+    return text[start:end]
+
+
+def test_a_span_is_widened_to_whole_words_and_numbers():
+    text = "Có hơn 10.300 đại biểu dự, ngày 22-10 (tăng 5%), theo “Nghị quyết”."
+    assert _widened(text, "hơn 10.300") == "hơn 10.300"
+    assert _widened(text, "10.300 đại") == "10.300 đại"
+    assert _widened(text, ".30", 0) == "10.300"
+    assert _widened(text, "22-10") == "22-10"
+    assert _widened(text, "(tăng 5%),", 0) == "tăng 5%"
+    assert _widened(text, "“Nghị quyết”.", 0) == "Nghị quyết"
+
+
+def test_punctuation_alone_is_no_span():
+    text = "Ngày 22-10, hội nghị (trực tuyến) họp."
+    for inside in (", ", " (", ") ", "."):
+        at = text.index(inside)
+        start, end = whole_words(text, at, at + len(inside))
+        assert start == end
+
+
+def test_the_best_span_stays_among_allowed_tokens_and_short():
+    start = np.array([9.0, 1.0, 5.0, 0.0, 0.0, 0.0])
+    end = np.array([9.0, 0.0, 0.0, 0.0, 4.0, 8.0])
+    allowed = np.array([False, True, True, True, True, True])
+    assert best_span(start, end, allowed)[:2] == (2, 5)
+    assert best_span(start, end, allowed, longest=3)[:2] == (2, 4)
+    assert best_span(start, end, allowed, longest=1)[:2] == (5, 5)
+
+
+@pytest.fixture(scope="module")
+def passages():
+    return {a.id: [p.text for p in split(a.id, a.text)] for a in load_folder(SEEDS)[0]}
+
+
+def test_it_marks_the_asked_number_and_name(reader, passages):
+    text = next(t for ts in passages.values() for t in ts if "10.300" in t)
+    found = reader.read("Có bao nhiêu đại biểu tham dự hội nghị?", text)
+    assert "10.300" in text[found.start:found.end]
+    text = next(t for ts in passages.values() for t in ts if "Phạm Xuân Thăng" in t)
+    found = reader.read("Who chaired the 53rd meeting?", text)
+    assert "Phạm Xuân Thăng" in text[found.start:found.end]
+
+
+def test_every_mark_is_whole_words_of_the_passage(reader, passages):
+    questions = ["Ai chủ trì hội nghị?", "Có bao nhiêu điểm cầu?", "Hội nghị diễn ra khi nào?", "Vì sao?",
+                 "Where was it held?"]
+    checked = 0
+    for texts in passages.values():
+        for text in texts[:3]:
+            for question in questions:
+                found = reader.read(question, text)
+                span = text[found.start:found.end]
+                assert span.strip() == span and re.search(r"\w", span)
+                assert found.start == 0 or not text[found.start - 1].isalnum()
+                assert found.end == len(text) or not text[found.end].isalnum()
+                checked += 1
+    assert checked == 5 * sum(min(3, len(t)) for t in passages.values())
+
+
+def test_nothing_to_read_marks_nothing(reader):
+    assert reader.read("", "Hội nghị diễn ra ngày 22-10.") is None
+    assert reader.read("Ai chủ trì?", "   ") is None
+    assert reader.read("Ai chủ trì?", " … — !!! ") is None
+
+
+def test_turned_off_by_the_configuration(base_config):
+    assert Reader.from_config(replace(base_config, reader=False)) is None
+
+
+def test_the_export_is_made_once(base_config):
+    base = bundled_model_dir(base_config.model_cache)
+    first = reader_mod.export(base, reader_mod.WEIGHTS, base_config.model_cache)
+    made = first.stat().st_mtime_ns
+    assert reader_mod.export(base, reader_mod.WEIGHTS, base_config.model_cache) == first
+    assert first.stat().st_mtime_ns == made and not list(first.parent.glob(".export-*"))
+
+
+def test_weights_without_the_answer_head_are_refused(tmp_path, base_config):
+    weights = {k: v for k, v in load_file(reader_mod.WEIGHTS).items() if not k.startswith("qa_outputs")}
+    save_file(weights, str(tmp_path / "headless.safetensors"))
+    with pytest.raises(ValueError, match="lacks qa_outputs.weight"):
+        reader_mod.changed_weights(bundled_model_dir(base_config.model_cache), tmp_path / "headless.safetensors")
