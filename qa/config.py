@@ -32,6 +32,7 @@ class Config:
     ef_search: int = 0
     delta_from: int = 20_000
     mode: str = "hybrid"
+    reader: bool = True
     candidates: int = 100
     host: str = "127.0.0.1"
     port: int = 8000

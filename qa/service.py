@@ -18,6 +18,7 @@ from qa.index.layers import WordStats
 from qa.ingest import language as lang, segment
 from qa.ingest.text import has_diacritics
 from qa.model.embedder import Embedder
+from qa.model.reader import Reader
 from qa.retrieve import accents, filters as filters_mod, followup, hybrid, times
 from qa.retrieve.filters import Filters
 from qa.retrieve.scope import Scope, scope, today
@@ -32,8 +33,8 @@ class Service:
     app runs before every request) is used whole by the next call and never mixed into a running one.
     """
 
-    def __init__(self, config: Config, embedder: Embedder | None = None, layout=None):
-        """Load the model while the index files are checksummed (hashlib runs beside Python code).
+    def __init__(self, config: Config, embedder: Embedder | None = None, layout=None, reader: Reader | None = None):
+        """Load the models while the index files are checksummed (hashlib runs beside Python code).
 
         `layout` opens the index: one version (qa/index/versions.py) or a set of shards, in this process
         (qa/index/shards.py) or on a cluster (qa/cluster/serving.py); each has `verify` and `load`. By default
@@ -43,6 +44,7 @@ class Service:
         with ThreadPoolExecutor(1) as pool:
             verified = pool.submit(self.layout.verify, config)
             self.embedder = embedder or Embedder.from_config(config)
+            self.reader = reader or Reader.from_config(config)
             folder = verified.result()
         self.index = self.layout.load(config, self.embedder, verify=False, folder=folder)
         self._refresh_lock = threading.Lock()
@@ -51,8 +53,10 @@ class Service:
         segment.prepare()
 
     def warm_up(self) -> None:
-        """Run the model once, so the first real question is not the slow one."""
+        """Run the models once, so the first real question is not the slow one."""
         self.search("hội nghị", 1)
+        if self.reader is not None:
+            self.reader.read("Hội nghị nào?", "Hội nghị tỉnh.")
 
     def refresh(self) -> bool:
         """Switch to the published version if it changed; a damaged new version is refused and the old kept.
@@ -163,7 +167,10 @@ class Service:
             answer = _from_metadata(index, asked, passages, language) if passages and not evidence.missing else None
             chosen = []
         else:
-            chosen = sentences.choose(ranked) if relevance.found(evidence) else []
+            answerable = relevance.found(evidence)
+            if answerable and self.reader is not None:
+                ranked = sentences.read_first(ranked, plain, passages, self.reader.read, evidence.folded)
+            chosen = sentences.choose(ranked) if answerable else []
             answer = sentences.compose(chosen, passages, ranked[0], plain) if chosen else None
         for p in passages:
             p["highlights"] = sentences.highlights(chosen, p)
@@ -201,7 +208,8 @@ class Service:
         index = self.index
         m = index.manifest
         return {"status": "degraded" if index.missing_shards else "ok", **_completeness(index),
-                "model": {**m["model"], "backend": self.embedder.backend, "query_backend": self.embedder.query_backend},
+                "model": {**m["model"], "backend": self.embedder.backend, "query_backend": self.embedder.query_backend,
+                          "reader": self.reader is not None},
                 "index": {"version": m["version"], "format": m["format"], "built_at": m["built_at"],
                           "settings": m["settings"]},
                 "counts": {k: m["counts"][k] for k in ("articles", "passages", "sentences")}, "pid": os.getpid()}

@@ -59,11 +59,11 @@ def seed_config(base_config, embedder) -> Config:
 
 
 @pytest.fixture(scope="session")
-def service(seed_config, embedder):
+def service(seed_config, embedder, reader):
     """The question-answering service over the seed index."""
     from qa.service import Service
 
-    return Service(seed_config, embedder)
+    return Service(seed_config, embedder, reader=reader)
 
 
 @pytest.fixture(scope="session")
@@ -90,11 +90,11 @@ def time_config(tmp_path_factory, base_config, embedder) -> Config:
 
 
 @pytest.fixture(scope="session")
-def time_service(time_config, embedder):
+def time_service(time_config, embedder, reader):
     """The service over the dated corpus, on 2025-06-15."""
     from qa.service import Service
 
-    return Service(time_config, embedder)
+    return Service(time_config, embedder, reader=reader)
 
 
 @pytest.fixture

@@ -10,6 +10,10 @@ import re
 from qa.ingest.text import fold, is_question_word, words
 
 FACTOID = ("number", "time", "person", "place", "which")
+# Question phrases as written, for spelling a question typed without diacritics (qa/retrieve/accents.py)
+SPELLED = ("bao nhiêu, có bao nhiêu, mấy, khi nào, bao giờ, lúc nào, ngày nào, tháng nào, năm nào, ở đâu, tại đâu, "
+           "nơi nào, ai, là ai, người nào, vì sao, tại sao, lý do gì, như thế nào, ra sao, thế nào, là gì, gì, nào, "
+           "đâu, diễn ra, được, của, những, các, và, về, việc, vấn đề")
 # Checked in this order on the folded, lower-cased question: the first that matches wins.
 _KINDS = [
     ("definition", r"\b(noi ve|de cap (den|toi)|ban ve|(noi|de) (cap )?ve) (van de|dieu|viec|chuyen)? ?gi\b|"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,8 @@ from qa.answer import questions, spans
 from qa.answer.reading import Reading
 from qa.index.layers import WordStats
 from qa.ingest.text import fold, words
+from qa.model.reader import Found, whole_words
+from qa.retrieve import accents
 
 MODEL = Path(__file__).with_name("sentence_model.json")
 PASSAGES_SEARCHED = 3
@@ -159,6 +162,39 @@ def _shape_first(ranked: list[Candidate], question: str) -> list[Candidate]:
     found, first = max(((strength(c), c) for c in ranked[:SHAPE_SEARCHED] if c.score >= floor),
                        key=lambda pair: pair[0])
     return ranked if not any(found) else [first, *(c for c in ranked if c is not first)]
+
+
+def read_first(ranked: list[Candidate], question: str, passages: list[dict], read: Callable[[str, str], Found | None],
+               folded: bool = False) -> list[Candidate]:
+    """The sentence in which the reader marks the answer comes first, with that span as its short answer (a rule
+    for the asked shape still wins inside it). The reader reads the passage of the best-ranked sentence, a
+    `folded` question (Vietnamese typed without diacritics) spelled as that passage and the question words are;
+    the ranking is kept as it was when it marks nothing."""
+    if not ranked:
+        return ranked
+    passage = passages[ranked[0].passage]
+    if folded:
+        question = accents.restore(question, [passage["text"], questions.SPELLED])
+    found = read(question, passage["text"])
+    if found is None:
+        return ranked
+    at = passage["start"] + found.start
+    holder = next((c for c in ranked if c.article_id == passage["article_id"] and c.start <= at < c.end), None)
+    if holder is None:
+        return ranked
+    end = min(passage["start"] + found.end, holder.end)
+    holder.span = spans.ruled(question, holder.text) or _marked(question, holder.text, at - holder.start,
+                                                                end - holder.start, found.score)
+    return [holder, *(c for c in ranked if c is not holder)] if holder.span else ranked
+
+
+def _marked(question: str, sentence: str, start: int, end: int, score: float) -> spans.Span | None:
+    """The reader's mark inside its sentence, in whole words and the asked shape; None when only punctuation."""
+    start, end = whole_words(sentence, start, end)
+    if end <= start:
+        return None
+    start, end = spans.shaped(question, sentence, start, end)
+    return spans.Span(start, end, sentence[start:end], score)
 
 
 def choose(ranked: list[Candidate]) -> list[Candidate]:

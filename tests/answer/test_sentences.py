@@ -2,8 +2,9 @@ import json
 import re
 from pathlib import Path
 
-from qa.answer.sentences import SECOND_MARGIN, Candidate, _weights, choose, compose, highlights
+from qa.answer.sentences import SECOND_MARGIN, Candidate, _weights, choose, compose, highlights, read_first
 from qa.eval import Question, answer_hit
+from qa.model.reader import Found
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -65,3 +66,56 @@ def test_seed_questions_get_their_answer(service):
         gold = Question(r["id"], r["question"], (r.get("article_ids") or [r.get("article_id")])[0], r["answers"])
         hits += answer_hit(result["answer"], gold)
     assert hits / len(records) >= 0.8
+
+
+def _passage_of(text: str) -> dict:
+    return {"id": "a:0", "article_id": "a", "title": "T", "start": 100, "end": 100 + len(text), "text": text}
+
+
+def _sentences_of(text: str) -> list[Candidate]:
+    """Each sentence of the text as a candidate of passage 0, offsets in the article (the passage starts at 100)."""
+    out, at = [], 0
+    for part in text.split(". "):
+        out.append(Candidate(0, "a", len(out), 100 + at, 100 + at + len(part) + 1, part + ".", score=-len(out)))
+        at += len(part) + 2
+    return out
+
+
+TEXT = "Hội nghị khai mạc sáng nay. Có 267 điểm cầu kết nối trực tuyến. Phó Bí thư Tỉnh ủy Phạm Minh Tấn chủ trì."
+
+
+def test_the_sentence_the_reader_marks_comes_first_with_its_span():
+    ranked = _sentences_of(TEXT)
+    at = TEXT.index("267")
+    read = read_first(ranked, "Có bao nhiêu điểm cầu?", [_passage_of(TEXT)], lambda q, t: Found(at, at + 3, 5.0))
+    assert read[0].text == "Có 267 điểm cầu kết nối trực tuyến."
+    assert read[0].span.text == "267 điểm cầu" and read[0].text[read[0].span.start:read[0].span.end] == "267 điểm cầu"
+    assert [c.text for c in read[1:]] == [ranked[0].text, ranked[2].text]
+
+
+def test_the_person_asked_for_is_the_name_without_the_titles():
+    ranked = _sentences_of(TEXT)
+    at = TEXT.index("Phó Bí thư")
+    read = read_first(ranked, "Ai chủ trì hội nghị?", [_passage_of(TEXT)],
+                      lambda q, t: Found(at, TEXT.index(" chủ trì."), 3.0))
+    assert read[0].span.text == "Phạm Minh Tấn"
+
+
+def test_a_question_without_diacritics_is_read_as_the_passage_spells_it():
+    asked = []
+    read_first(_sentences_of(TEXT), "co bao nhieu diem cau ket noi?", [_passage_of(TEXT)],
+               lambda q, t: asked.append(q), folded=True)
+    assert asked == ["có bao nhiêu điểm cầu kết nối?"]
+
+
+def test_nothing_marked_keeps_the_ranking():
+    ranked = _sentences_of(TEXT)
+    assert read_first(ranked, "Ai?", [_passage_of(TEXT)], lambda q, t: None) == ranked
+    assert read_first([], "Ai?", [], lambda q, t: Found(0, 1, 1.0)) == []
+    comma = TEXT.index(". Có")
+    assert read_first(ranked, "Ai?", [_passage_of(TEXT)], lambda q, t: Found(comma, comma + 1, 1.0)) == ranked
+
+
+def test_the_delegates_are_counted_from_the_sentence_that_counts_them(service):
+    result = service.ask("Có bao nhiêu đại biểu tham gia hội nghị phổ biến Nghị quyết 116 và Đề án 08?")
+    assert result["found"] and "10.300 đại biểu" in result["answer"]["short"]

@@ -12,7 +12,7 @@ from qa.ingest.passages import sentence_spans
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-SEED_F1_FLOOR = 0.55  # measured 0.644 (bench/seed_answers.py)
+SEED_F1_FLOOR = 0.65  # measured 0.734 with the reader, 0.644 without (bench/seed_answers.py)
 SENTENCE = ("Ngày 22-10, đồng chí Nguyễn Đức Thanh, Ủy viên Trung ương Đảng, Bí thư Tỉnh ủy chủ trì Hội nghị "
             "Ban Chấp hành Đảng bộ tỉnh lần thứ 6.")
 

