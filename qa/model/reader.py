@@ -70,10 +70,12 @@ def export(base: Path, changes: Path, cache_dir: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
     try:
         with announced(f"exporting the reader to ONNX (int8) in {target.parent} (once)"):
-            _export_fp32(changed_weights(base, changes), base, work / "reader.onnx")
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            from .onnx import quiet_quantizer
+            from .onnx import quiet_exporter, quiet_quantizer
+
+            with quiet_exporter():
+                _export_fp32(changed_weights(base, changes), base, work / "reader.onnx")
 
             with quiet_quantizer():
                 quantize_dynamic(str(work / "reader.onnx"), str(work / target.name), weight_type=QuantType.QInt8,
@@ -89,8 +91,6 @@ def _export_fp32(model, base: Path, path: Path) -> None:
     import torch
     from transformers import AutoTokenizer
 
-    from .onnx import quiet_exporter
-
     class Logits(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -102,7 +102,7 @@ def _export_fp32(model, base: Path, path: Path) -> None:
 
     sample = AutoTokenizer.from_pretrained(base)(["ai?"], ["một hai ba"], return_tensors="pt")
     axes = {0: "batch", 1: "tokens"}
-    with quiet_exporter(), torch.no_grad():
+    with torch.no_grad():
         torch.onnx.export(Logits(), (sample["input_ids"], sample["attention_mask"]), str(path),
                           input_names=["input_ids", "attention_mask"], output_names=["start", "end"],
                           dynamic_axes={"input_ids": axes, "attention_mask": axes, "start": axes, "end": axes},
