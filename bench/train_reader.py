@@ -14,12 +14,11 @@ them: the settings below were set before the folds were scored.
 
 The shipped reader is fine-tuned on every question; what changed in each encoder matrix is kept as its
 rank-64 SVD (the changes are nearly low-rank: rank 64 lost nothing measurable on a held-out fold,
-rank 16 about 0.02 F1). Run: python bench/train_reader.py [--folds-only | --shipped-only]
+rank 16 about 0.02 F1). Run: python bench/train_reader.py [--folds-only [--reuse-folds] | --shipped-only]
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -175,6 +174,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds-only", action="store_true", help="only the fold readers and their figures")
     parser.add_argument("--shipped-only", action="store_true", help="only the shipped reader")
+    parser.add_argument("--reuse-folds", action="store_true",
+                        help="score the fold readers already in bench/data/reader_folds instead of fine-tuning them")
     parser.add_argument("--out", type=Path, default=reader.WEIGHTS)
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
@@ -183,15 +184,14 @@ def main() -> int:
     tokenizer = _tokenizer(base)
     train = [r for name in TRAIN for r in examples(name, config)]
     print(f"examples: {len(train)} questions of {', '.join(TRAIN)}", flush=True)
-    report = {"trained_on": list(TRAIN), "given": "the passage holding the gold answer (int8 ONNX reader)",
-              "epochs": EPOCHS, "learning_rate": LEARNING_RATE, "rank": RANK, "command": "python bench/train_reader.py"}
     if not args.shipped_only:
         pooled: dict[str, tuple[list, list]] = {name: ([], []) for name in TRAIN}
         for k in range(FOLDS):
             started = time.time()
-            print(f"fold {k}: fine-tuning without its articles", flush=True)
-            model = fine_tune([r for r in train if fold_of(r["group"], FOLDS) != k], base, tokenizer)
-            save(model, base, FOLD_DIR / f"fold{k}.safetensors")
+            if not (args.reuse_folds and (FOLD_DIR / f"fold{k}.safetensors").exists()):
+                print(f"fold {k}: fine-tuning without its articles", flush=True)
+                model = fine_tune([r for r in train if fold_of(r["group"], FOLDS) != k], base, tokenizer)
+                save(model, base, FOLD_DIR / f"fold{k}.safetensors")
             read = runtime(FOLD_DIR / f"fold{k}.safetensors", config)
             for name in TRAIN:
                 part = [r for r in train if r["set"] == name and fold_of(r["group"], FOLDS) == k]
@@ -199,14 +199,11 @@ def main() -> int:
                 pooled[name][0].extend(said)
                 pooled[name][1].extend(part)
                 print(f"fold {k} {name}: {figures(said, part)} ({time.time() - started:.0f} s)", flush=True)
-        report["cross_validated"] = {name: figures(*pair) for name, pair in pooled.items()}
-        print(f"{FOLDS}-fold by article: {report['cross_validated']}", flush=True)
+        print(f"{FOLDS}-fold by article: { {name: figures(*pair) for name, pair in pooled.items()} }", flush=True)
     if not args.folds_only:
         print("shipped reader: fine-tuning on every question", flush=True)
         save(fine_tune(train, base, tokenizer), base, args.out)
         print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)", flush=True)
-    if not args.shipped_only:
-        args.out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0
 
 
