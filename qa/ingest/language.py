@@ -2,7 +2,8 @@
 
 langdetect alone calls "chi thi 35 ve dai hoi" Indonesian or Somali; a Vietnamese syllable check
 catches such text first, and lower-case words with letters only Vietnamese uses settle it (names
-like "Phạm Minh Tấn" inside an English question do not).
+like "Phạm Minh Tấn" inside an English question do not). Foreign names do not count against text
+typed without diacritics either ("Alan Thicke da viet cuon sach nao?"): its lower-case words decide.
 """
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ def detect(text: str, default: str = "vi") -> str:
         return "vi"
     if marked == 0 and any(w.lower() in _ENGLISH and not _SYLLABLE.fullmatch(w.lower()) for w in common):
         return "en"
+    if len(common) >= 2 and vietnamese_share(" ".join(common)) >= 0.8:
+        return "vi"
     code, prob = _langdetect(text)
     code = code.split("-")[0]
     if len(words) >= 3 and prob >= 0.8 and code:

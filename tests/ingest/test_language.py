@@ -30,6 +30,12 @@ def test_vietnamese_typed_without_diacritics(text):
     assert detect(text) == "vi"
 
 
+@pytest.mark.parametrize("text", ["Ai da gianh Super Bowl XLIX?", "Carl Wilhelm Scheele phat hien ra oxi khi nao?",
+                                  "Alan Thicke da viet cuon sach nao?", "Ai thanh lap McKinsey & Company?"])
+def test_vietnamese_without_diacritics_around_foreign_names(text):
+    assert detect(text) == "vi"
+
+
 @pytest.mark.parametrize("text, expected", [("Ai?", "vi"), ("Ngày nào?", "vi"), ("When?", "en"), ("hello", "en"),
                                             ("Who chaired it?", "en"), ("Tỉnh ủy", "vi"), ("Hà Nội", "vi"),
                                             ("Who is Nguyễn Đức Thanh?", "en"), ("Phạm Minh Tấn là ai?", "vi")])
