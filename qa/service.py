@@ -87,20 +87,21 @@ class Service:
         return [_passage(rank, hit, found.passages[hit.row]) for rank, hit in enumerate(hits, 1)]
 
     def _retrieve(self, index: index_mod.Index, question: str, k: int, mode: str | None, vector, within: Scope,
-                  words: list[str] = (), searched: int = 0, anchors: list[str] = ()
+                  words: list[str] = (), searched: int = 0, anchors: list[str] = (), language: str = ""
                   ) -> tuple[list[hybrid.Hit], WordStats, reading.Reading]:
         """The k best hits, the statistics of the question's words and of `words`, and what each part of the
         index read ahead of its best rows (the first `searched` for sentences, with `anchors`): one round."""
         if within.empty:
             return [], WordStats({}, {}, 0), reading.of(index, [], 0, None, anchors)
+        language = language or lang.detect(question)
         if vector is None:
-            vector = self.query(index, question, lang.detect(question))
+            vector = self.query(index, question, language)
         mode = mode or self.config.mode
         request = hybrid.request(vector, question, mode, self.config.candidates, within.allowed, within.preference,
-                                 words)
+                                 words, language)
         parts = index.run(reading.ahead, reading.Ahead(request, within.preference, k, searched, list(anchors)))
         found = hybrid.merge([p.found for p in parts], self.config.candidates)
-        hits = hybrid.rank(found, question, k, mode, within.preference)
+        hits = hybrid.rank(found, question, k, mode, within.preference, language)
         return hits, found.words, reading.merge([p.reading for p in parts])
 
     def query(self, index: index_mod.Index, question: str, language: str) -> np.ndarray:
@@ -152,7 +153,7 @@ class Service:
         vector = self.query(index, resolved, language)
         hits, stats, ahead = self._retrieve(index, resolved, top_k, None, vector, within,
                                             questions.content_words(resolved), sentences.PASSAGES_SEARCHED,
-                                            relevance.anchor_words(resolved, language))
+                                            relevance.anchor_words(resolved, language), language)
         rows = [h.row for h in hits]
         plain = within.matched_words_removed(resolved, rows)
         stats = _covering(index, stats, [*questions.content_words(plain), *hybrid.coverage_words(plain)])

@@ -119,8 +119,9 @@ def read(index: Index, request: Request) -> Reading:
 def ahead(index: Index, request: Ahead) -> Retrieved:
     """Retrieval's candidates of one part, and the reading of its own best rows (what `Index.run` runs)."""
     found = hybrid.candidates(index, request.search)
-    rows = [h.row for h in hybrid.rank(found, request.search.question, request.k, request.search.mode,
-                                       request.preference)]
+    search = request.search
+    rows = [h.row for h in hybrid.rank(found, search.question, request.k, search.mode, request.preference,
+                                       search.language)]
     return Retrieved(found, read(index, Request(rows, rows[:request.searched], request.search.vector,
                                                 request.anchors)))
 

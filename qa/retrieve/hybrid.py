@@ -1,8 +1,10 @@
 """Hybrid retrieval: dense and lexical candidates fused by a weighted sum of normalised scores.
 
-The lexical weight shrinks with the share of the question's words the corpus knows, so an English
-question over Vietnamese text leans on the multilingual model instead of on chance word matches.
-Weights were chosen with `python -m qa eval` on the three benchmarks (see README).
+The lexical weight shrinks with the share of the question's words the corpus knows, and stays small when
+the passage the model finds best is in another language than the question: an English question over
+Vietnamese news matches words by chance, and a large corpus "knows" most English words somewhere.
+DENSE_WEIGHT and COVERAGE_POWER were chosen with `python -m qa eval` on the three benchmarks;
+CROSS_LEXICAL_WEIGHT by `python bench/cross_weight.py`, held out by article (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from qa.index.versions import Index
 
 DENSE_WEIGHT = 0.5
 COVERAGE_POWER = 2
+CROSS_LEXICAL_WEIGHT = 0.15
 MODES = ("hybrid", "dense", "lexical")
 PREFERENCE_BONUS = 0.5  # a preferred passage passes an unpreferred one up to this far ahead (of ~1)
 RELEVANT = 0.6  # share of the best fused score a candidate needs to be raised by a preference
@@ -48,12 +51,11 @@ def best_rows(scores: np.ndarray, n: int) -> np.ndarray:
 
 
 def fuse(dense: np.ndarray, dense_floor: float, dense_top: float, lexical: np.ndarray,
-         lexical_top: float, cover: float) -> np.ndarray:
-    """Weighted sum of min-max dense and max-scaled BM25 scores, lexical weight scaled by coverage."""
+         lexical_top: float, weight: float) -> np.ndarray:
+    """Weighted sum of min-max dense and max-scaled BM25 scores, `weight` the lexical share."""
     dense_n = np.clip((dense - dense_floor) / max(dense_top - dense_floor, 1e-9), 0.0, None)
     lexical_n = lexical / lexical_top if lexical_top > 0 else np.zeros_like(lexical)
-    w = (1.0 - DENSE_WEIGHT) * cover ** COVERAGE_POWER
-    return (1.0 - w) * dense_n + w * lexical_n
+    return (1.0 - weight) * dense_n + weight * lexical_n
 
 
 @dataclass
@@ -105,6 +107,7 @@ class Request:
     words: list[str]
     allowed: np.ndarray | None = None
     wanted: np.ndarray | None = None
+    language: str = ""
 
     def within(self, rows: slice) -> Request:
         """The request for the part of the index holding these rows: the row masks cut to them."""
@@ -114,13 +117,15 @@ class Request:
 
 @dataclass
 class Found:
-    """Each method's best rows with their scores, both scores of every row among them, and the question's words."""
+    """Each method's best rows with their scores, both scores of every row among them, the question's words, and
+    the best dense score with the language of its passage."""
 
     lists: dict[str, tuple[np.ndarray, np.ndarray]]
     rows: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
     words: WordStats
+    lead: tuple[float, str] = (0.0, "")
 
     def shifted(self, rows: int, sentences: int) -> Found:
         """The same candidates with their rows moved into a set's row space."""
@@ -141,6 +146,13 @@ def _lexical_best(scores: np.ndarray, mask: np.ndarray | None, n: int) -> tuple[
     """The n best BM25 rows (among the masked rows when a mask is given) with their scores."""
     rows = best_rows(scores if mask is None else np.where(mask, scores, 0.0), n)
     return _typed(rows, scores[rows])
+
+
+def _lead(index: Index, dense: tuple[np.ndarray, np.ndarray] | None) -> tuple[float, str]:
+    """The best dense score and its passage's language, which tells a cross-language question."""
+    if dense is None or not len(dense[0]):
+        return 0.0, ""
+    return float(dense[1][0]), index.store.passages([int(dense[0][0])])[0]["language"] or ""
 
 
 def candidates(index: Index, request: Request) -> Found:
@@ -165,7 +177,7 @@ def candidates(index: Index, request: Request) -> Found:
     rows = _union(lists)
     lexical = lexical_all[rows] if lexical_all is not None else np.zeros(len(rows), dtype=np.float32)
     return Found(lists, rows, index.dense.scores(vector, rows), lexical.astype(np.float32),
-                 index.lexical.words(request.words))
+                 index.lexical.words(request.words), _lead(index, lists.get("dense")))
 
 
 def merge(parts: list[Found], n: int) -> Found:
@@ -183,10 +195,21 @@ def merge(parts: list[Found], n: int) -> Found:
     rows = _union(lists)
     places = np.array([at[r] for r in rows.tolist()], dtype=np.int64)
     return Found(lists, rows, np.concatenate([p.dense for p in parts])[places],
-                 np.concatenate([p.lexical for p in parts])[places], WordStats.merged([p.words for p in parts]))
+                 np.concatenate([p.lexical for p in parts])[places], WordStats.merged([p.words for p in parts]),
+                 max((p.lead for p in parts), key=lambda lead: lead[0]))
 
 
-def rank(found: Found, question: str, k: int, mode: str, preference: Preference | None = None) -> list[Hit]:
+def lexical_weight(found: Found, question: str, language: str = "") -> float:
+    """The lexical share of the fused score: growing with the share of the question's words the corpus knows, and
+    at most CROSS_LEXICAL_WEIGHT when the best dense passage is in another language than the question's
+    (`language`, "" when unknown)."""
+    weight = (1.0 - DENSE_WEIGHT) * found.words.coverage(coverage_words(question)) ** COVERAGE_POWER
+    lead = found.lead[1]
+    return min(weight, CROSS_LEXICAL_WEIGHT) if language and lead and lead != language else weight
+
+
+def rank(found: Found, question: str, k: int, mode: str, preference: Preference | None = None,
+         language: str = "") -> list[Hit]:
     """The k best candidates by the fused score (or one method's alone), raised by the question's preference."""
     rows, dense, lexical = found.rows, found.dense, found.lexical
     if mode == "dense":
@@ -197,8 +220,8 @@ def rank(found: Found, question: str, k: int, mode: str, preference: Preference 
         dense_scores = found.lists["dense"][1]
         floor = float(dense_scores[-1]) if len(dense_scores) else 0.0
         top = float(dense_scores[0]) if len(dense_scores) else 1.0
-        cover = found.words.coverage(coverage_words(question))
-        fused = fuse(dense, floor, top, lexical, float(lexical.max(initial=0.0)), cover)
+        fused = fuse(dense, floor, top, lexical, float(lexical.max(initial=0.0)),
+                     lexical_weight(found, question, language))
     if preference is not None:
         fused = boost(fused, rows, preference)
     d_rank, l_rank = (_ranks(found.lists[m][0]) if m in found.lists else {} for m in ("dense", "lexical"))
@@ -213,9 +236,10 @@ def coverage_words(question: str) -> list[str]:
 
 
 def request(vector: np.ndarray, question: str, mode: str = "hybrid", candidates_per_method: int = 100,
-            allowed: np.ndarray | None = None, preference: Preference | None = None, words: list[str] = ()) -> Request:
-    """The candidate search of a question whose vector is computed, as every part of an index is asked it, with
-    the statistics of its words and of `words` (for the answer step).
+            allowed: np.ndarray | None = None, preference: Preference | None = None, words: list[str] = (),
+            language: str = "") -> Request:
+    """The candidate search of a question in `language` whose vector is computed, as every part of an index is
+    asked it, with the statistics of its words and of `words` (for the answer step).
 
     `allowed` (a row mask, from filters.py) is applied inside both searches, before the best are taken."""
     if mode not in MODES:
@@ -224,4 +248,4 @@ def request(vector: np.ndarray, question: str, mode: str = "hybrid", candidates_
     if wanted is not None and allowed is not None:
         wanted = wanted & allowed
     return Request(vector, question, candidates_per_method, mode,
-                   list(dict.fromkeys([*coverage_words(question), *words])), allowed, wanted)
+                   list(dict.fromkeys([*coverage_words(question), *words])), allowed, wanted, language)
