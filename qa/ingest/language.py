@@ -72,7 +72,7 @@ def detect(text: str, default: str = "vi") -> str:
         return "vi"
     if marked == 0 and any(w.lower() in _ENGLISH and not _SYLLABLE.fullmatch(w.lower()) for w in common):
         return "en"
-    if len(common) >= 2 and vietnamese_share(" ".join(common)) >= 0.8:
+    if sum(w.lower() not in _ENGLISH for w in common) >= 2 and vietnamese_share(" ".join(common)) >= 0.8:
         return "vi"
     code, prob = _langdetect(text)
     code = code.split("-")[0]

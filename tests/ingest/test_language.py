@@ -36,6 +36,10 @@ def test_vietnamese_without_diacritics_around_foreign_names(text):
     assert detect(text) == "vi"
 
 
+def test_english_title_with_only_short_words_stays_english():
+    assert detect("Bruce Springsteen\n1973: The Wild, the Innocent & the E Street Shuffle") == "en"
+
+
 @pytest.mark.parametrize("text, expected", [("Ai?", "vi"), ("Ngày nào?", "vi"), ("When?", "en"), ("hello", "en"),
                                             ("Who chaired it?", "en"), ("Tỉnh ủy", "vi"), ("Hà Nội", "vi"),
                                             ("Who is Nguyễn Đức Thanh?", "en"), ("Phạm Minh Tấn là ai?", "vi")])
