@@ -1,14 +1,15 @@
 """Hybrid retrieval: dense and lexical candidates fused by a weighted sum of normalised scores.
 
 The lexical weight shrinks with the share of the question's words the corpus knows, and stays small when
-the passage the model finds best is in another language than the question: an English question over
+most passages the model finds best are in another language than the question: an English question over
 Vietnamese news matches words by chance, and a large corpus "knows" most English words somewhere.
 DENSE_WEIGHT and COVERAGE_POWER were chosen with `python -m qa eval` on the three benchmarks;
 CROSS_LEXICAL_WEIGHT by `python bench/cross_weight.py`, held out by article (docs/benchmarks.md).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from qa.index.versions import Index
 DENSE_WEIGHT = 0.5
 COVERAGE_POWER = 2
 CROSS_LEXICAL_WEIGHT = 0.15
+LEAD = 10  # the best dense passages whose languages tell whether a question is asked across languages
 MODES = ("hybrid", "dense", "lexical")
 PREFERENCE_BONUS = 0.5  # a preferred passage passes an unpreferred one up to this far ahead (of ~1)
 RELEVANT = 0.6  # share of the best fused score a candidate needs to be raised by a preference
@@ -118,14 +120,20 @@ class Request:
 @dataclass
 class Found:
     """Each method's best rows with their scores, both scores of every row among them, the question's words, and
-    the best dense score with the language of its passage."""
+    the LEAD best dense scores with the languages of their passages."""
 
     lists: dict[str, tuple[np.ndarray, np.ndarray]]
     rows: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
     words: WordStats
-    lead: tuple[float, str] = (0.0, "")
+    lead: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        """The language most of the best dense passages are in ("" when unknown)."""
+        found = Counter(language for _, language in self.lead if language).most_common(1)
+        return found[0][0] if found else ""
 
     def shifted(self, rows: int, sentences: int) -> Found:
         """The same candidates with their rows moved into a set's row space."""
@@ -148,11 +156,12 @@ def _lexical_best(scores: np.ndarray, mask: np.ndarray | None, n: int) -> tuple[
     return _typed(rows, scores[rows])
 
 
-def _lead(index: Index, dense: tuple[np.ndarray, np.ndarray] | None) -> tuple[float, str]:
-    """The best dense score and its passage's language, which tells a cross-language question."""
-    if dense is None or not len(dense[0]):
-        return 0.0, ""
-    return float(dense[1][0]), index.store.passages([int(dense[0][0])])[0]["language"] or ""
+def _lead(index: Index, dense: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[float, str]]:
+    """The LEAD best dense scores and their passages' languages, which tell a cross-language question."""
+    if dense is None:
+        return []
+    passages = index.store.passages(dense[0][:LEAD].tolist())
+    return [(float(s), p["language"] or "") for s, p in zip(dense[1][:LEAD], passages)]
 
 
 def candidates(index: Index, request: Request) -> Found:
@@ -196,15 +205,15 @@ def merge(parts: list[Found], n: int) -> Found:
     places = np.array([at[r] for r in rows.tolist()], dtype=np.int64)
     return Found(lists, rows, np.concatenate([p.dense for p in parts])[places],
                  np.concatenate([p.lexical for p in parts])[places], WordStats.merged([p.words for p in parts]),
-                 max((p.lead for p in parts), key=lambda lead: lead[0]))
+                 sorted((lead for p in parts for lead in p.lead), key=lambda lead: -lead[0])[:LEAD])
 
 
 def lexical_weight(found: Found, question: str, language: str = "") -> float:
     """The lexical share of the fused score: growing with the share of the question's words the corpus knows, and
-    at most CROSS_LEXICAL_WEIGHT when the best dense passage is in another language than the question's
+    at most CROSS_LEXICAL_WEIGHT when most of the best dense passages are in another language than the question's
     (`language`, "" when unknown)."""
     weight = (1.0 - DENSE_WEIGHT) * found.words.coverage(coverage_words(question)) ** COVERAGE_POWER
-    lead = found.lead[1]
+    lead = found.language
     return min(weight, CROSS_LEXICAL_WEIGHT) if language and lead and lead != language else weight
 
 

@@ -52,8 +52,8 @@ def test_k_larger_than_the_corpus(service):
     assert len({h["id"] for h in hits}) == len(hits)
 
 
-def _found(lead: tuple[float, str], known: bool = True) -> hybrid.Found:
-    """Candidates whose corpus knows (or not) every word, with the best dense passage's score and language."""
+def _found(lead: list[tuple[float, str]], known: bool = True) -> hybrid.Found:
+    """Candidates whose corpus knows (or not) every word, with the best dense passages' scores and languages."""
     words = hybrid.coverage_words("when was the conference held")
     stats = WordStats({w: known for w in words}, {w: 1 for w in words}, 10)
     empty = np.zeros(0)
@@ -62,21 +62,25 @@ def _found(lead: tuple[float, str], known: bool = True) -> hybrid.Found:
 
 def test_cross_language_question_gets_at_most_the_capped_lexical_weight():
     question = "when was the conference held"
-    assert hybrid.lexical_weight(_found((0.9, "vi")), question, "en") == hybrid.CROSS_LEXICAL_WEIGHT
-    assert hybrid.lexical_weight(_found((0.9, "en")), question, "en") == 1 - hybrid.DENSE_WEIGHT
-    assert hybrid.lexical_weight(_found((0.9, "vi")), question, "") == 1 - hybrid.DENSE_WEIGHT
-    assert hybrid.lexical_weight(_found((0.9, "vi"), known=False), question, "en") == 0.0
+    mostly_vi = [(0.9, "en"), (0.8, "vi"), (0.7, "vi")]
+    assert hybrid.lexical_weight(_found(mostly_vi), question, "en") == hybrid.CROSS_LEXICAL_WEIGHT
+    assert hybrid.lexical_weight(_found([(0.9, "vi"), (0.8, "en"), (0.7, "en")]), question, "en") == 0.5
+    assert hybrid.lexical_weight(_found(mostly_vi), question, "") == 1 - hybrid.DENSE_WEIGHT
+    assert hybrid.lexical_weight(_found(mostly_vi, known=False), question, "en") == 0.0
+    assert hybrid.lexical_weight(_found([]), question, "en") == 1 - hybrid.DENSE_WEIGHT
 
 
-def test_merged_candidates_keep_the_lead_with_the_best_dense_score():
-    parts = [_found((0.7, "en")), _found((0.9, "vi")), _found((0.8, "en"))]
-    assert hybrid.merge(parts, 10).lead == (0.9, "vi")
+def test_merged_candidates_keep_the_best_dense_passages_languages():
+    parts = [_found([(0.7, "en"), (0.2, "en")]), _found([(0.9, "vi"), (0.6, "vi")])]
+    merged = hybrid.merge(parts, 10)
+    assert merged.lead == [(0.9, "vi"), (0.7, "en"), (0.6, "vi"), (0.2, "en")]
+    assert merged.language == "vi"
 
 
 def test_english_question_over_vietnamese_articles_leads_with_a_vietnamese_passage(service):
     question = "Who chaired the 53rd conference of the provincial Party Standing Committee?"
     vector = service.query(service.index, question, "en")
     found = hybrid.candidates(service.index, hybrid.request(vector, question, language="en"))
-    assert found.lead[1] == "vi" and found.lead[0] == pytest.approx(float(found.dense.max()), abs=1e-5)
+    assert found.language == "vi" and found.lead[0][0] == pytest.approx(float(found.dense.max()), abs=1e-5)
     assert hybrid.lexical_weight(found, question, "en") <= hybrid.CROSS_LEXICAL_WEIGHT
     assert service.search(question, 3)[0]["article_id"] == "001_c3d5175d572a1b4d"
