@@ -10,7 +10,8 @@ such as the many-alike index of bench/news_bench.py --distractors (its questions
 are retrieved once a question through the service's own steps; `hybrid.rank` ranks them for each weight.
 
     python bench/cross_weight.py
-    QA_BACKEND=onnx-int8 QA_INDEX_DIR=/tmp/int8idx python bench/cross_weight.py --index "index/eval/xquad_vi+mlqa_vi_dev+xquad_en_vi_articles+viwiki7860" \\
+    QA_BACKEND=onnx-int8 QA_INDEX_DIR=/tmp/int8idx python bench/cross_weight.py \\
+        --index "index/eval/xquad_vi+mlqa_vi_dev+xquad_en_vi_articles+viwiki7860" \\
         --questions bench/data/xquad_en_vi_articles
 """
 from __future__ import annotations
