@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -19,36 +17,33 @@ from pathlib import Path
 
 import numpy as np
 
-from . import announced
+from .cache import cached
 
 MODEL = "model.onnx"
 QUANTIZED = "model_int8.onnx"
 
 
 def export(folder: Path, dest: Path, quantize: bool) -> Path:
-    """Export the folder's transformer to ONNX once (and quantise it); atomic, so a killed run leaves nothing."""
-    target = dest / (QUANTIZED if quantize else MODEL)
-    if target.exists():
-        return target
-    dest.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=dest))
-    try:
-        with announced(f"exporting the model to ONNX{' (int8)' if quantize else ''} in {dest} (once)"):
-            fp32 = dest / MODEL
-            if not fp32.exists():
-                with quiet_exporter():
-                    _export_fp32(folder, work / MODEL)
-                os.replace(work / MODEL, fp32)
-            if quantize:
-                from onnxruntime.quantization import QuantType, quantize_dynamic
+    """Export the folder's transformer to ONNX once (and quantise it); made again when the cached file is damaged."""
+    fp32 = cached(dest / MODEL, lambda path: _traced(folder, path), f"exporting the model to ONNX in {dest} (once)")
+    if not quantize:
+        return fp32
+    return cached(dest / QUANTIZED, lambda path: quantized(fp32, path),
+                  f"quantising the model to int8 in {dest} (once)")
 
-                with quiet_quantizer():
-                    quantize_dynamic(str(fp32), str(work / QUANTIZED), weight_type=QuantType.QInt8,
-                                     per_channel=True)
-                os.replace(work / QUANTIZED, target)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
+
+def quantized(fp32: Path, path: Path) -> None:
+    """int8 dynamic quantisation, per channel, of an exported model."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with quiet_quantizer():
+        quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True)
+
+
+def _traced(folder: Path, path: Path) -> None:
+    """The fp32 export, quietly."""
+    with quiet_exporter():
+        _export_fp32(folder, path)
 
 
 @contextlib.contextmanager

@@ -9,17 +9,14 @@ beside the embedder's export); afterwards questions are read without torch.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import announced
+from .cache import cached
 
 WEIGHTS = Path(__file__).with_name("reader.safetensors")
 MAX_TOKENS = 256  # question and passage together; a longer passage is read up to here
@@ -61,29 +58,21 @@ def changed_weights(base: Path, changes: Path):
 
 
 def export(base: Path, changes: Path, cache_dir: Path) -> Path:
-    """The int8 ONNX reader for these changes, exported once into the cache (atomic: a killed run leaves nothing)."""
+    """The int8 ONNX reader for these changes, exported once into the cache (made again when damaged)."""
     digest = hashlib.sha256(changes.read_bytes()).hexdigest()[:16]
     target = Path(cache_dir) / "reader" / f"{base.name}-{digest}" / "reader_int8.onnx"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
-    try:
-        with announced(f"exporting the reader to ONNX (int8) in {target.parent} (once)"):
-            from onnxruntime.quantization import QuantType, quantize_dynamic
+    return cached(target, lambda path: _exported(base, changes, path),
+                  f"exporting the reader to ONNX (int8) in {target.parent} (once)")
 
-            from .onnx import quiet_exporter, quiet_quantizer
 
-            with quiet_exporter():
-                _export_fp32(changed_weights(base, changes), base, work / "reader.onnx")
+def _exported(base: Path, changes: Path, path: Path) -> None:
+    """Trace the changed encoder in fp32 beside `path`, then quantise it into `path`."""
+    from .onnx import quantized, quiet_exporter
 
-            with quiet_quantizer():
-                quantize_dynamic(str(work / "reader.onnx"), str(work / target.name), weight_type=QuantType.QInt8,
-                                 per_channel=True)
-            os.replace(work / target.name, target)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
+    fp32 = path.with_name("reader.onnx")
+    with quiet_exporter():
+        _export_fp32(changed_weights(base, changes), base, fp32)
+    quantized(fp32, path)
 
 
 def _export_fp32(model, base: Path, path: Path) -> None:

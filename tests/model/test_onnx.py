@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.model.embedder import Embedder, bundled_model_dir
+from qa.model import onnx
+from qa.model.embedder import Embedder, bundled_model_dir, fingerprint
 
 from test_convert import TEXTS
 
@@ -104,3 +105,22 @@ def test_a_first_export_prints_one_line_with_its_time_and_no_warnings(base_confi
     assert "TracerWarning" not in done.stderr and "Warning" not in done.stderr, done.stderr
     assert re.fullmatch(r"exporting the model to ONNX in .+ \(once\): \d+\.\d s\n", done.stderr), done.stderr
     assert done.stdout == "" and (dest / "model.onnx").exists()
+
+
+def test_a_damaged_export_is_made_again_and_runs(base_config, onnx_embedder, tmp_path):
+    """A half-copied int8 export in the cache is quantised again from the checked fp32 one, not loaded."""
+    import onnxruntime as ort
+
+    folder = bundled_model_dir(base_config.model_cache)
+    cache = Path(base_config.model_cache) / "onnx" / fingerprint(folder)
+    dest = tmp_path / "onnx"
+    dest.mkdir()
+    for name in ("model.onnx", "model.onnx.sha256", "model_int8.onnx.sha256"):
+        (dest / name).symlink_to(cache / name)
+    (dest / "model_int8.onnx").write_bytes((cache / "model_int8.onnx").read_bytes()[:1_000_000])
+    with pytest.raises(Exception, match="INVALID_PROTOBUF|Protobuf"):
+        ort.InferenceSession(str(dest / "model_int8.onnx"), providers=["CPUExecutionProvider"])
+    made = onnx.export(folder, dest, quantize=True)
+    assert made == dest / "model_int8.onnx" and made.stat().st_size == (cache / "model_int8.onnx").stat().st_size
+    session = ort.InferenceSession(str(made), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["token_embeddings"]
