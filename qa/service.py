@@ -44,7 +44,7 @@ class Service:
         with ThreadPoolExecutor(1) as pool:
             verified = pool.submit(self.layout.verify, config)
             self.embedder = embedder or Embedder.from_config(config)
-            self.reader = reader or Reader.from_config(config)
+            self.reader = reader or Reader.from_config(config, self.embedder)
             folder = verified.result()
         self.index = self.layout.load(config, self.embedder, verify=False, folder=folder)
         self._refresh_lock = threading.Lock()

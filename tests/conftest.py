@@ -42,11 +42,11 @@ def embedder(base_config):
 
 
 @pytest.fixture(scope="session")
-def reader(base_config):
-    """The real shipped reader (int8 ONNX), exported once."""
+def reader(base_config, embedder):
+    """The real shipped reader (int8 ONNX), exported once, sharing the embedder's tokenizer as the service does."""
     from qa.model.reader import Reader
 
-    return Reader.from_config(base_config)
+    return Reader.from_config(base_config, embedder)
 
 
 @pytest.fixture(scope="session")

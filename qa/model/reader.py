@@ -134,14 +134,16 @@ class Reader:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_config(cls, config) -> Reader | None:
-        """The shipped reader over the bundled encoder, or None when the configuration turns it off."""
+    def from_config(cls, config, embedder=None) -> Reader | None:
+        """The shipped reader over the bundled encoder, or None when the configuration turns it off. It shares
+        the embedder's tokenizer when that is the bundled model's (a copy holds about 290 MB)."""
         if not config.reader:
             return None
         from .embedder import _tokenizer, bundled_model_dir
 
         base = bundled_model_dir(config.model_cache)
-        return cls(export(base, WEIGHTS, config.model_cache), _tokenizer(base))
+        shared = embedder is not None and embedder.folder == base and getattr(embedder.tokenizer, "is_fast", False)
+        return cls(export(base, WEIGHTS, config.model_cache), embedder.tokenizer if shared else _tokenizer(base))
 
     @property
     def session(self):
@@ -157,18 +159,25 @@ class Reader:
                                                      providers=["CPUExecutionProvider"])
         return self._session
 
+    def _encoded(self, question: str, text: str) -> tuple[list[int], list[tuple[int, int]], list[int | None]]:
+        """Token ids, offsets and sequence numbers of the pair, the passage cut to MAX_TOKENS in all. It calls the
+        Rust tokenizer, whose settings it leaves alone: the tokenizer may be the embedder's, in use by other threads."""
+        enc = self.tokenizer.backend_tokenizer.encode(question, text)
+        ids, offsets, sequences = enc.ids, enc.offsets, enc.sequence_ids
+        if len(ids) > MAX_TOKENS:
+            ids, offsets, sequences = (x[:MAX_TOKENS - 1] + x[-1:] for x in (ids, offsets, sequences))
+        return ids, offsets, sequences
+
     def read(self, question: str, text: str) -> Found | None:
         """The best span of `text` answering `question`, from a word to a word and widened to whole words;
         None when the passage has no words."""
         if not question.strip() or not text.strip():
             return None
-        enc = self.tokenizer(question, text, truncation="only_second", max_length=MAX_TOKENS,
-                             return_offsets_mapping=True)
-        ids = np.array([enc["input_ids"]], dtype=np.int64)
+        ids, offsets, sequences = self._encoded(question, text)
+        ids = np.array([ids], dtype=np.int64)
         start, end = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
-        offsets = enc["offset_mapping"]
         allowed = np.array([seq == 1 and _WORDY.search(text, a, b) is not None
-                            for seq, (a, b) in zip(enc.sequence_ids(), offsets)])
+                            for seq, (a, b) in zip(sequences, offsets)])
         if not allowed.any():
             return None
         i, j, score = best_span(start[0], end[0], allowed)

@@ -85,6 +85,30 @@ def test_nothing_to_read_marks_nothing(reader):
     assert reader.read("Ai chủ trì?", " … — !!! ") is None
 
 
+def test_it_shares_the_embedders_tokenizer_and_leaves_its_settings_alone(reader, embedder):
+    """One copy of the tokenizer (about 290 MB) serves both; the reader's own cut to MAX_TOKENS never changes the
+    truncation the embedder's calls set, which other threads may be using."""
+    assert reader.tokenizer is embedder.tokenizer
+    vector = embedder.encode_queries(["Hội nghị diễn ra ở đâu?"])
+    settings = embedder.tokenizer.backend_tokenizer.truncation
+    long = "Hội nghị tỉnh diễn ra tại Hà Nội với 10.300 đại biểu. " * 60
+    found = reader.read("Có bao nhiêu đại biểu?", long)
+    assert found is not None and found.end <= 1200 and "10.300" in long[found.start:found.end]
+    assert embedder.tokenizer.backend_tokenizer.truncation == settings
+    assert np.allclose(embedder.encode_queries(["Hội nghị diễn ra ở đâu?"]), vector)
+
+
+def test_reading_and_embedding_at_once_from_threads(reader, embedder):
+    """The served process reads and embeds from several threads with the one tokenizer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    long = "Hội nghị tỉnh diễn ra tại Hà Nội với 10.300 đại biểu. " * 60
+    jobs = [lambda: reader.read("Có bao nhiêu đại biểu?", long), lambda: embedder.encode_queries([long])] * 20
+    with ThreadPoolExecutor(4) as pool:
+        results = [f.result() for f in [pool.submit(job) for job in jobs]]
+    assert all(r is not None for r in results) and len(results) == 40
+
+
 def test_turned_off_by_the_configuration(base_config):
     assert Reader.from_config(replace(base_config, reader=False)) is None
 
