@@ -169,23 +169,47 @@ def read_first(ranked: list[Candidate], question: str, passages: list[dict], rea
     """The sentence in which the reader marks the answer comes first, with that span as its short answer (a rule
     for the asked shape still wins inside it). The reader reads the passage of the best-ranked sentence, a
     `folded` question (Vietnamese typed without diacritics) spelled as that passage and the question words are;
-    the ranking is kept as it was when it marks nothing."""
+    when its mark lacks what a number, time or person question asks for, it also reads the passage of the best
+    sentence that holds it. The ranking is kept as it was when it marks nothing."""
     if not ranked:
         return ranked
-    passage = passages[ranked[0].passage]
+    marked = _read(ranked, ranked[0].passage, question, passages, read, folded)
+    fits = spans.mark_test(question)
+    if fits is not None and (marked is None or not fits(marked[1].text)):
+        other = _holding(ranked, question)
+        again = _read(ranked, other.passage, question, passages, read, folded) if other else None
+        marked = again if again is not None and fits(again[1].text) else marked
+    if marked is None:
+        return ranked
+    holder, holder.span = marked
+    return [holder, *(c for c in ranked if c is not holder)]
+
+
+def _holding(ranked: list[Candidate], question: str) -> Candidate | None:
+    """The best-ranked sentence outside the first one's passage that holds what was asked: the counted number
+    with the unit the question names, the day or year, or a personal name the question does not say."""
+    holds = spans.shape_test(question) or (lambda text: False)
+    return next((c for c in ranked if c.passage != ranked[0].passage
+                 and (c.features.get("number|unit") or holds(c.text))), None)
+
+
+def _read(ranked: list[Candidate], passage: int, question: str, passages: list[dict],
+          read: Callable[[str, str], Found | None], folded: bool) -> tuple[Candidate, spans.Span] | None:
+    """The reader's mark in one passage: the candidate sentence holding it and the span in that sentence."""
+    passage = passages[passage]
     if folded:
         question = accents.restore(question, [passage["text"], questions.SPELLED])
     found = read(question, passage["text"])
     if found is None:
-        return ranked
+        return None
     at = passage["start"] + found.start
     holder = next((c for c in ranked if c.article_id == passage["article_id"] and c.start <= at < c.end), None)
     if holder is None:
-        return ranked
+        return None
     end = min(passage["start"] + found.end, holder.end)
-    holder.span = spans.ruled(question, holder.text) or _marked(question, holder.text, at - holder.start,
-                                                                end - holder.start, found.score)
-    return [holder, *(c for c in ranked if c is not holder)] if holder.span else ranked
+    span = spans.ruled(question, holder.text) or _marked(question, holder.text, at - holder.start,
+                                                         end - holder.start, found.score)
+    return (holder, span) if span else None
 
 
 def _marked(question: str, sentence: str, start: int, end: int, score: float) -> spans.Span | None:

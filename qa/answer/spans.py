@@ -209,6 +209,19 @@ def shape_test(question: str) -> Callable[[str], bool] | None:
     return None
 
 
+def mark_test(question: str) -> Callable[[str], bool] | None:
+    """What a short answer must hold to answer a number question (a number), a day or year question (the day or
+    year) or a person question (a personal name, or at least a capitalised name rather than a title such as
+    "đồng chí Trưởng Ban…"); None for other questions."""
+    kind = questions.kind(question)
+    if kind == "number":
+        return lambda text: bool(text.strip()) and _FITS["number"](tokens(text))
+    if kind == "person":
+        asked = fold(question.lower())
+        return lambda text: text[:1].isupper() or any(fold(n.lower()) not in asked for n in personal_names(text))
+    return shape_test(question) if kind == "time" else None
+
+
 def _preferred(kind: str | None, heads: AbstractSet[str]) -> list:
     """The span tests a candidate should pass, most specific first: a day for "ngày nào", a year for "năm nào",
     a personal name for "ai" before any capitalised words."""

@@ -119,3 +119,73 @@ def test_nothing_marked_keeps_the_ranking():
 def test_the_delegates_are_counted_from_the_sentence_that_counts_them(service):
     result = service.ask("Có bao nhiêu đại biểu tham gia hội nghị phổ biến Nghị quyết 116 và Đề án 08?")
     assert result["found"] and "10.300 đại biểu" in result["answer"]["short"]
+
+
+OPENING = "Tại hội nghị, đồng chí Trưởng Ban Tổ chức Tỉnh ủy phổ biến Nghị quyết 116."
+COUNTING = "Hội nghị có hơn 10.300 đại biểu tham gia. Đồng chí Nguyễn Quốc Đoàn chủ trì."
+
+
+def _two_passages() -> tuple[list[Candidate], list[dict]]:
+    """The best-ranked sentence in passage 0, which neither counts nor names; passage 1 does both."""
+    first = {**_passage_of(OPENING), "start": 0, "end": len(OPENING)}
+    second = {**_passage_of(COUNTING), "id": "a:1", "start": 500, "end": 500 + len(COUNTING)}
+    ranked = [Candidate(0, "a", 0, 0, len(OPENING), OPENING, score=1.0)]
+    for k, part in enumerate(COUNTING.split(". ")):
+        text = part if part.endswith(".") else part + "."
+        at = 500 + COUNTING.index(part)
+        ranked.append(Candidate(1, "a", k + 1, at, at + len(text), text, kind=1.0, score=0.5 - k))
+    ranked[1].features = {"number|unit": 1.0}
+    return ranked, [first, second]
+
+
+def _marking(*marked: str):
+    """A reader that marks the first of these strings its passage holds, and records what it read."""
+    texts = []
+
+    def read(question: str, text: str) -> Found | None:
+        texts.append(text)
+        hit = next(m for m in marked if m in text)
+        return Found(text.index(hit), text.index(hit) + len(hit), 4.0)
+    return read, texts
+
+
+def test_a_mark_without_the_asked_number_sends_the_reader_to_the_sentence_that_counts():
+    ranked, passages = _two_passages()
+    read, texts = _marking("đồng chí", "10.300")
+    best = read_first(ranked, "Có bao nhiêu đại biểu tham gia hội nghị?", passages, read)
+    assert texts == [OPENING, COUNTING]
+    assert best[0].text == "Hội nghị có hơn 10.300 đại biểu tham gia." and best[0].span.text == "10.300 đại biểu"
+    assert ranked[0].span is None and len(best) == len(ranked)
+
+
+def test_a_mark_without_a_personal_name_for_ai_is_read_again_where_one_stands():
+    ranked, passages = _two_passages()
+    read, texts = _marking("đồng chí Trưởng Ban", "Nguyễn Quốc Đoàn")
+    best = read_first(ranked, "Ai chủ trì hội nghị?", passages, read)
+    assert texts == [OPENING, COUNTING] and best[0].span.text == "Nguyễn Quốc Đoàn"
+
+
+def test_a_mark_that_holds_what_was_asked_is_read_once():
+    ranked, passages = _two_passages()
+    read, texts = _marking("116")
+    best = read_first(ranked, "Có bao nhiêu nghị quyết?", passages, read)
+    assert texts == [OPENING] and best[0].span.text == "116"
+    read, texts = _marking("Trưởng Ban")
+    assert read_first(ranked, "Hội nghị bàn về gì?", passages, read)[0].span.text == "Trưởng Ban"
+    assert texts == [OPENING]
+
+
+def test_the_first_mark_stays_when_the_second_lacks_the_asked_thing_too():
+    ranked, passages = _two_passages()
+    read, texts = _marking("đồng chí", "Hội nghị")
+    best = read_first(ranked, "Có bao nhiêu đại biểu tham gia hội nghị?", passages, read)
+    assert texts == [OPENING, COUNTING] and best[0] is ranked[0] and best[0].span.text == "đồng chí"
+
+
+def test_the_chair_of_a_long_question_is_a_name_not_a_title(service):
+    result = service.ask("Ai chủ trì hội nghị phổ biến, quán triệt Nghị quyết 116 và Đề án 08 về công tác xây dựng "
+                         "đội ngũ cán bộ?")
+    assert result["found"] and result["answer"]["short"] == "Nguyễn Quốc Đoàn"
+    result = service.ask("Có bao nhiêu đại biểu tham gia hội nghị phổ biến Nghị quyết 116 và Đề án 08 về xây dựng "
+                         "đội ngũ cán bộ?")
+    assert result["found"] and "10.300 đại biểu" in result["answer"]["short"]
