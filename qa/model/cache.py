@@ -17,11 +17,22 @@ def digest(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def _sidecar(target: Path) -> Path:
+    """Where a cached file's digest is kept."""
+    return target.with_name(target.name + ".sha256")
+
+
+def intact(target: Path) -> bool:
+    """Whether the cached file exists and matches the digest written when it was made."""
+    sidecar = _sidecar(target)
+    return target.exists() and sidecar.exists() and sidecar.read_text().strip() == digest(target)
+
+
 def cached(target: Path, make: Callable[[Path], None], what: str) -> Path:
     """`target` made once by `make(path)`, atomically, with its SHA-256 beside it; made again when it no
     longer matches (a damaged or half-copied cache would otherwise fail at the first question)."""
-    sidecar = target.with_name(target.name + ".sha256")
-    if target.exists() and sidecar.exists() and sidecar.read_text().strip() == digest(target):
+    sidecar = _sidecar(target)
+    if intact(target):
         return target
     if target.exists():
         what += f" (the cached {target.name} is damaged or has no checksum)"

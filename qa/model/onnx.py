@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import cached
+from .cache import cached, intact
 
 MODEL = "model.onnx"
 QUANTIZED = "model_int8.onnx"
@@ -25,6 +25,8 @@ QUANTIZED = "model_int8.onnx"
 
 def export(folder: Path, dest: Path, quantize: bool) -> Path:
     """Export the folder's transformer to ONNX once (and quantise it); made again when the cached file is damaged."""
+    if quantize and intact(dest / QUANTIZED):
+        return dest / QUANTIZED  # the fp32 export it came from is not read, nor checked
     fp32 = cached(dest / MODEL, lambda path: _traced(folder, path), f"exporting the model to ONNX in {dest} (once)")
     if not quantize:
         return fp32

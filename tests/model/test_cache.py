@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.model.cache import cached, digest
+from qa.model.cache import cached, digest, intact
 
 
 def writer(calls: list):
@@ -51,3 +51,12 @@ def test_a_failed_make_leaves_the_previous_file_and_no_work_folder(tmp_path):
     with pytest.raises(RuntimeError, match="killed"):
         cached(target, fails, "making")
     assert target.read_bytes() == b"damaged" and not list(tmp_path.glob(".export-*"))
+
+
+def test_intact_only_when_the_file_matches_its_digest(tmp_path):
+    target = tmp_path / "model.onnx"
+    assert not intact(target)
+    cached(target, writer([]), "making")
+    assert intact(target)
+    target.write_bytes(b"model bytez")
+    assert not intact(target)
