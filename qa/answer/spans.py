@@ -36,6 +36,9 @@ _NUMBER_WORDS = {"một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám",
                  "ngàn", "triệu", "tỷ", "tỉ", "vạn", "nửa", "hàng"}
 _ABOUT = ("về việc", "về vấn đề", "về")
 _TOPIC_WORDS = ("việc", "vấn đề")
+_JOINS = {"va", "con", "hoac", "and", "or"}  # words that join the items of a list inside a clause
+_RANGE = {"den", "toi"}  # "16.500 đến 47.000"
+MIN_SAID = 2  # syllables of the question a list item must say in a row to be taken for the one asked about
 _PERSON_TITLES = {"dong chi", "ong", "ba", "anh", "chi", "mr", "mrs", "ms", "dr", "ngai"}
 # The commonest Vietnamese family names (and some of the ethnic minorities'), as written.
 SURNAMES = set("Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Lương Đinh Trương Lâm Mai "
@@ -453,9 +456,101 @@ def _with_unit(toks: list[_Token], i: int, j: int, asked: Asked) -> int:
     return j
 
 
+def _count_shape(t: _Token) -> str | None:
+    """The kind of number a word is (a share, a year, a count), so that only the items of one list are compared."""
+    if not t.text[:1].isdigit():
+        return None
+    return "%" if t.text.endswith("%") else "year" if _YEAR.match(t.text) else "count"
+
+
+def _item(toks: list[_Token], k: int, shape: str, first: bool, template: int) -> list[_Token]:
+    """The words of the list item numbered toks[k]: back to the previous item or joining word ("và"), on to the
+    next, inside its clause, without the `template` words every item's number follows ("với dân số"). The first
+    item's words before it are left out: they are the whole list's."""
+    stops = lambda t: t.clause != toks[k].clause or t.folded in _JOINS or _count_shape(t) == shape
+    left, right = k - template, k + 1
+    while not first and left > 0 and not stops(toks[left - 1]):
+        left -= 1
+    while right < len(toks) and not stops(toks[right]):
+        right += 1
+    return toks[min(left, k - template):k - template] + toks[k:right]
+
+
+def _template(toks: list[_Token], items: list[int]) -> int:
+    """How many words stand, the same, before the number of every list item ("… với dân số 17.786.419 và …
+    với dân số 5.105.768")."""
+    n = 0
+    while all(k - n > 0 and toks[k - n - 1].folded == toks[items[0] - n - 1].folded for k in items):
+        n += 1
+    return n
+
+
+def _said(item: list[_Token], asked: list[str]) -> int:
+    """How much of the question a list item says: its longest run of the question's syllables, in order; an
+    abbreviation ("TCĐ") counts as the words whose initials it is ("tổ chức đảng")."""
+    best, previous = 0, [0] * (len(asked) + 1)
+    for syllable in (s for t in item for s in t.syllables):
+        current = [0] + [previous[j] + 1 if syllable == a else 0 for j, a in enumerate(asked)]
+        best, previous = max(best, *current), current
+    initials = {"".join(w[0] for w in asked[i:j]): j - i
+                for i in range(len(asked)) for j in range(i + 2, min(len(asked), i + 5) + 1)}
+    return max([best, *(initials.get(t.folded, 0) for t in item if _abbreviation(t))])
+
+
+def _abbreviation(t: _Token) -> bool:
+    """An abbreviated name in capitals ("TCĐ", "ĐV", "UBND")."""
+    return len(t.text) > 1 and t.text.isalpha() and t.text.isupper()
+
+
+def _unit(toks: list[_Token], k: int) -> str | None:
+    """What the number toks[k] counts, as the word after it says ("tuổi", "trở lên"; any abbreviation alike)."""
+    if k + 1 == len(toks) or toks[k + 1].clause != toks[k].clause or toks[k + 1].folded in _JOINS:
+        return None
+    return "ABBR" if _abbreviation(toks[k + 1]) else toks[k + 1].folded
+
+
+def _in_range(toks: list[_Token], k: int) -> bool:
+    """Whether the number is an end of a range ("16.500 đến 47.000")."""
+    joined = lambda a: 0 <= a and a + 2 < len(toks) and toks[a + 1].folded in _RANGE \
+        and bool(_count_shape(toks[a]) and _count_shape(toks[a + 2]))
+    return joined(k) or joined(k - 2)
+
+
+def _listed(question: str, toks: list[_Token], start: int, end: int) -> tuple[int, int] | None:
+    """For a number marked in a list ("… tỉnh đạt 10% trở lên, cấp ủy cấp huyện 20% trở lên, cấp xã 25%…"), the
+    item whose own words say the most of the question, when it says more than the marked item (or the mark holds
+    several): its number, the words that followed the number in the mark ("trở lên") and an abbreviated unit.
+    Items are numbers of one kind counting one thing; ranges and the question's own numbers are not items."""
+    marked = [k for k, t in enumerate(toks) if t.start < end and t.end > start and _count_shape(t)]
+    if not marked or any(_in_range(toks, k) for k in marked):
+        return None
+    shape, unit = _count_shape(toks[marked[0]]), _unit(toks, marked[0])
+    said_in_question = set(_TOKEN.findall(question))
+    items = [k for k, t in enumerate(toks) if _count_shape(t) == shape and _unit(toks, k) == unit
+             and not _in_range(toks, k) and t.text not in said_in_question]
+    inside = [k for k in marked if k in items]
+    if len(items) < 2 or not inside:
+        return None
+    asked = [s for m in _TOKEN.finditer(question) for s in _folded(m.group())]
+    template = _template(toks, items)
+    said = {k: _said(_item(toks, k, shape, k == items[0], template), asked) for k in items}
+    best = max(items, key=lambda k: (said[k], k in inside))
+    rivals = [said[k] for k in (inside if best in inside else items) if k != best]
+    if said[best] < MIN_SAID or not rivals or said[best] <= max(rivals):
+        return None
+    tail = [t.folded for t in toks[inside[-1] + 1:] if t.start < end]
+    j = best + 1
+    while j < len(toks) and j - best - 1 < len(tail) and toks[j].folded == tail[j - best - 1]:
+        j += 1
+    if j < len(toks) and toks[j].clause == toks[best].clause and _abbreviation(toks[j]):
+        j += 1
+    return toks[best].start, toks[j - 1].end
+
+
 def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int]:
     """A span found otherwise (by the reader) in the asked shape: the Vietnamese personal name it holds for "ai"
-    ("Phó Bí thư Tỉnh ủy Phạm Minh Tấn" → "Phạm Minh Tấn"), the unit the question names after a number."""
+    ("Phó Bí thư Tỉnh ủy Phạm Minh Tấn" → "Phạm Minh Tấn"), the item of a list the question asks about, the unit
+    the question names after a number."""
     asked = Asked.of(question)
     if asked.kind == "person":
         name = next(iter(personal_names(sentence[start:end])), None)
@@ -464,6 +559,7 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
             return at, at + len(name)
     if asked.kind == "number":
         toks = tokens(sentence)
+        start, end = _listed(question, toks, start, end) or (start, end)
         inside = [k for k, t in enumerate(toks) if t.start < end and t.end > start]
         if inside:
             end = max(end, toks[_with_unit(toks, inside[0], inside[-1] + 1, asked) - 1].end)
