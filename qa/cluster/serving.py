@@ -25,6 +25,9 @@ TIMEOUT_S = 5.0  # a shard slower than this is treated as lost for this question
 RETRIES = 3  # a request to a replica that just died is sent again (Serve routes it to a live one)
 REVIVE_S = 5.0  # how often a lost shard is asked whether it is back
 PENDING_S = 0.5  # how often Serve is asked whether a newly published set is deployed
+# A shard's calls are short: they run on the replica's own event loop rather than a second loop's thread (as
+# Serve's throughput-optimised mode does), and the front end's access log is the one kept.
+REPLICA_ENV = {"RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0"}
 
 
 def app_name(entry: dict) -> str:
@@ -77,7 +80,8 @@ def deploy(address: str, config: Config, replicas: int = 1) -> tuple[list[str], 
             refused[entry["name"]] = str(exc)
             continue
         deployment = serve.deployment(ShardServer, name=DEPLOYMENT, num_replicas=replicas,
-                                      ray_actor_options={"num_cpus": 0}, max_ongoing_requests=64,
+                                      ray_actor_options={"num_cpus": 0, "runtime_env": {"env_vars": REPLICA_ENV}},
+                                      logging_config={"enable_access_log": False}, max_ongoing_requests=64,
                                       max_replicas_per_node=spread,
                                       health_check_period_s=2, health_check_timeout_s=10)
         name = app_name(entry)
