@@ -37,6 +37,7 @@ _NUMBER_WORDS = {"một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám",
 _ABOUT = ("về việc", "về vấn đề", "về")
 _TOPIC_WORDS = ("việc", "vấn đề")
 _JOINS = {"va", "con", "hoac", "and", "or"}  # words that join the items of a list inside a clause
+_GOVERNMENT = {"tinh", "huyen", "xa", "thanh pho", "thi xa", "thi tran", "quan", "phuong", "thon", "ban", "ap"}
 _RANGE = {"den", "toi"}  # "16.500 đến 47.000"
 MIN_SAID = 2  # syllables of the question a list item must say in a row to be taken for the one asked about
 _PERSON_TITLES = {"dong chi", "ong", "ba", "anh", "chi", "mr", "mrs", "ms", "dr", "ngai"}
@@ -547,16 +548,31 @@ def _listed(question: str, toks: list[_Token], start: int, end: int) -> tuple[in
     return toks[best].start, toks[j - 1].end
 
 
+def _named_place(toks: list[_Token], end: int) -> int:
+    """A place marked by a common noun keeps the name that follows it ("điểm cầu" → "điểm cầu UBND huyện Chi
+    Lăng"): capitalised words, and the words of a unit of government between them, up to the last capitalised."""
+    k = next((k for k, t in enumerate(toks) if t.end >= end), len(toks))
+    if k == len(toks) or toks[k].end != end or toks[k].cap:
+        return end
+    j = k + 1
+    while j < len(toks) and toks[j].clause == toks[k].clause and (toks[j].cap or toks[j].folded in _GOVERNMENT):
+        j += 1
+    named = [t for t in toks[k + 1:j] if t.cap]
+    return named[-1].end if named else end
+
+
 def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int]:
     """A span found otherwise (by the reader) in the asked shape: the Vietnamese personal name it holds for "ai"
-    ("Phó Bí thư Tỉnh ủy Phạm Minh Tấn" → "Phạm Minh Tấn"), the item of a list the question asks about, the unit
-    the question names after a number."""
+    ("Phó Bí thư Tỉnh ủy Phạm Minh Tấn" → "Phạm Minh Tấn"), the name after a place's common noun, the item of a
+    list the question asks about, the unit the question names after a number."""
     asked = Asked.of(question)
     if asked.kind == "person":
         name = next(iter(personal_names(sentence[start:end])), None)
         if name is not None:
             at = sentence.index(name, start)
             return at, at + len(name)
+    if asked.kind == "place":
+        end = _named_place(tokens(sentence), end)
     if asked.kind == "number":
         toks = tokens(sentence)
         start, end = _listed(question, toks, start, end) or (start, end)
