@@ -474,7 +474,7 @@ def _item(toks: list[_Token], k: int, shape: str, first: bool, template: int) ->
         left -= 1
     while right < len(toks) and not stops(toks[right]):
         right += 1
-    return toks[min(left, k - template):k - template] + toks[k:right]
+    return toks[left:k - template] + toks[k:right]
 
 
 def _template(toks: list[_Token], items: list[int]) -> int:
