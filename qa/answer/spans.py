@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Set as AbstractSet
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
@@ -461,7 +462,7 @@ def _count_shape(t: _Token) -> str | None:
     """The kind of number a word is (a share, a year, a count), so that only the items of one list are compared."""
     if not t.text[:1].isdigit():
         return None
-    return "%" if t.text.endswith("%") else "year" if _YEAR.match(t.text) else "count"
+    return "%" if t.text.endswith("%") else "year" if "year" in t.props else "count"
 
 
 def _item(toks: list[_Token], k: int, shape: str, first: bool, template: int) -> list[_Token]:
@@ -486,16 +487,12 @@ def _template(toks: list[_Token], items: list[int]) -> int:
     return n
 
 
-def _said(item: list[_Token], asked: list[str]) -> int:
+def _said(item: list[_Token], asked: list[str], initials: dict[str, int]) -> int:
     """How much of the question a list item says: its longest run of the question's syllables, in order; an
-    abbreviation ("TCĐ") counts as the words whose initials it is ("tổ chức đảng")."""
-    best, previous = 0, [0] * (len(asked) + 1)
-    for syllable in (s for t in item for s in t.syllables):
-        current = [0] + [previous[j] + 1 if syllable == a else 0 for j, a in enumerate(asked)]
-        best, previous = max(best, *current), current
-    initials = {"".join(w[0] for w in asked[i:j]): j - i
-                for i in range(len(asked)) for j in range(i + 2, min(len(asked), i + 5) + 1)}
-    return max([best, *(initials.get(t.folded, 0) for t in item if _abbreviation(t))])
+    abbreviation ("TCĐ") counts as the words whose `initials` it is ("tổ chức đảng")."""
+    said = [s for t in item for s in t.syllables]
+    run = SequenceMatcher(None, said, asked, autojunk=False).find_longest_match(0, len(said), 0, len(asked)).size
+    return max([run, *(initials.get(t.folded, 0) for t in item if _abbreviation(t))])
 
 
 def _abbreviation(t: _Token) -> bool:
@@ -533,8 +530,10 @@ def _listed(question: str, toks: list[_Token], start: int, end: int) -> tuple[in
     if len(items) < 2 or not inside:
         return None
     asked = [s for m in _TOKEN.finditer(question) for s in _folded(m.group())]
+    initials = {"".join(w[0] for w in asked[i:j]): j - i
+                for i in range(len(asked)) for j in range(i + 2, min(len(asked), i + 5) + 1)}
     template = _template(toks, items)
-    said = {k: _said(_item(toks, k, shape, k == items[0], template), asked) for k in items}
+    said = {k: _said(_item(toks, k, shape, k == items[0], template), asked, initials) for k in items}
     best = max(items, key=lambda k: (said[k], k in inside))
     rivals = [said[k] for k in (inside if best in inside else items) if k != best]
     if said[best] < MIN_SAID or not rivals or said[best] <= max(rivals):

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from qa.answer.spans import ABOUT_SCORE, best, candidates, personal_names, ruled, shape_test, shaped, tokens
 from qa.eval import token_f1
@@ -290,3 +291,12 @@ def test_when_an_event_took_place_is_the_date_that_leads_the_news(service):
 def test_what_a_directive_is_about_comes_from_the_sentence_that_says_it(service):
     answer = service.ask("Chỉ thị 17-CT/TU nói về vấn đề gì?")["answer"]
     assert answer["short"].startswith("triển khai các hoạt động thích ứng an toàn phòng, chống dịch COVID-19")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["bao nhiêu đảng viên?", "ở đâu?", "ai?", "How many?", "?", ""]),
+       st.lists(st.sampled_from(["4", "TCĐ", "và", "15%", "2023", "đến", "UBND", "huyện", "Chi", ",", "(", "điểm cầu"]),
+                max_size=12).map(" ".join), st.integers(0, 60), st.integers(0, 60))
+def test_a_shaped_span_stays_inside_its_sentence_whatever_the_input(asked, sentence, a, b):
+    start, end = shaped(asked, sentence, min(a, b, len(sentence)), min(max(a, b), len(sentence)))
+    assert 0 <= start <= end <= len(sentence)
