@@ -162,9 +162,10 @@ def figures(said: list[str | None], records: list[dict]) -> dict:
 
 
 def runtime(changes_file: Path, config: Config) -> reader.Reader:
-    """The reader exactly as the service runs it (int8 ONNX) for these changes."""
+    """The reader exactly as the service runs it (ONNX, int8 unless QA_READER_PRECISION says fp32) for these changes."""
     base = bundled_model_dir(config.model_cache)
-    return reader.Reader(reader.export(base, changes_file, config.model_cache), _tokenizer(base))
+    model_file = reader.export(base, changes_file, config.model_cache, config.reader_precision)
+    return reader.Reader(model_file, _tokenizer(base))
 
 
 def main() -> int:

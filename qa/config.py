@@ -33,6 +33,7 @@ class Config:
     delta_from: int = 20_000
     mode: str = "hybrid"
     reader: bool = True
+    reader_precision: str = "int8"
     candidates: int = 100
     host: str = "127.0.0.1"
     port: int = 8000

@@ -54,7 +54,14 @@ def passages():
     return {a.id: [p.text for p in split(a.id, a.text)] for a in load_folder(SEEDS)[0]}
 
 
-def test_it_marks_the_asked_number_and_name(reader, passages):
+@pytest.fixture(scope="module")
+def fp32_reader(base_config, embedder):
+    return Reader.from_config(replace(base_config, reader_precision="fp32"), embedder)
+
+
+@pytest.mark.parametrize("which", ["reader", "fp32_reader"])
+def test_it_marks_the_asked_number_and_name(which, request, passages):
+    reader = request.getfixturevalue(which)
     text = next(t for ts in passages.values() for t in ts if "10.300" in t)
     found = reader.read("Có bao nhiêu đại biểu tham dự hội nghị?", text)
     assert "10.300" in text[found.start:found.end]
@@ -119,6 +126,20 @@ def test_the_export_is_made_once(base_config):
     made = first.stat().st_mtime_ns
     assert reader_mod.export(base, reader_mod.WEIGHTS, base_config.model_cache) == first
     assert first.stat().st_mtime_ns == made and not list(first.parent.glob(".export-*"))
+
+
+def test_int8_is_quantised_and_fp32_is_not(reader, fp32_reader):
+    import onnx
+
+    ops = lambda r: {n.op_type for n in onnx.load(str(r.model_file)).graph.node}
+    assert "MatMulInteger" in ops(reader)
+    assert "MatMulInteger" not in ops(fp32_reader) and "MatMul" in ops(fp32_reader)
+    assert reader.model_file.parent == fp32_reader.model_file.parent
+
+
+def test_an_unknown_precision_is_refused(base_config):
+    with pytest.raises(ValueError, match="QA_READER_PRECISION must be one of int8, fp32, not 'fp16'"):
+        Reader.from_config(replace(base_config, reader_precision="fp16"))
 
 
 def test_weights_without_the_answer_head_are_refused(tmp_path, base_config):
