@@ -47,6 +47,9 @@ def test_served_shards_answer_as_the_single_index(ray_cluster, sharded_config, s
     for entry in shards.current(sharded_config)[1]["shards"]:
         assert len(set(_replica_nodes(serving.app_name(entry)))) == 2, "a shard's 2 replicas share a node"
     in_thread(lambda: assert_same(service, served, seed_dialogues()))
+    calls = in_thread(lambda: [shard.submit("dense", "__len__") for shard in served.index.shards])
+    assert not any(call.response.by_reference for call in calls)  # sent over gRPC, not as actor tasks
+    assert sum(in_thread(lambda: [call.result() for call in calls])) == sum(s.passages for s in served.index.shards)
 
 
 def test_damaged_shard_is_refused_by_name_and_the_other_serves(ray_cluster, sharded_config, embedder, tmp_path):
