@@ -141,7 +141,7 @@ class RemoteShard:
                 from ray import serve
 
                 # Not by reference: a call goes over gRPC straight to a replica instead of as a Ray actor task
-                # (about 2 ms against 4.5 ms a call here; docs/benchmarks.md, "Cluster").
+                # (1.5-1.7 ms against 2.5-2.9 ms a call here; docs/benchmarks.md, "Cluster").
                 self._handle = serve.get_deployment_handle(DEPLOYMENT, app_name=self.app).options(_by_reference=False)
         return self._handle
 

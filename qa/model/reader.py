@@ -61,8 +61,7 @@ def changed_weights(base: Path, changes: Path):
 def export(base: Path, changes: Path, cache_dir: Path, precision: str = "int8") -> Path:
     """The ONNX reader for these changes, exported once into the cache (made again when damaged): int8, or fp32
     (about 0.02 F1 more, but more than twice the time a question)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"QA_READER_PRECISION must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    _checked(precision)
     digest = hashlib.sha256(changes.read_bytes()).hexdigest()[:16]
     folder = Path(cache_dir) / "reader" / f"{base.name}-{digest}"
     if precision == "fp32":
@@ -70,6 +69,12 @@ def export(base: Path, changes: Path, cache_dir: Path, precision: str = "int8") 
                       f"exporting the reader to ONNX (fp32) in {folder} (once)")
     return cached(folder / "reader_int8.onnx", lambda path: _quantised(base, changes, path),
                   f"exporting the reader to ONNX (int8) in {folder} (once)")
+
+
+def _checked(precision: str) -> None:
+    """Refuse a precision the reader is not made in, naming the setting and the choices."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"QA_READER_PRECISION must be one of {', '.join(PRECISIONS)}, not {precision!r}")
 
 
 def _traced(base: Path, changes: Path, path: Path) -> None:
@@ -151,6 +156,7 @@ class Reader:
     def from_config(cls, config, embedder=None) -> Reader | None:
         """The shipped reader over the bundled encoder, or None when the configuration turns it off. It shares
         the embedder's tokenizer when that is the bundled model's (a copy holds about 290 MB)."""
+        _checked(config.reader_precision)  # a wrong setting is said even while the reader is off
         if not config.reader:
             return None
         from .embedder import _tokenizer, bundled_model_dir

@@ -140,6 +140,8 @@ def test_int8_is_quantised_and_fp32_is_not(reader, fp32_reader):
 def test_an_unknown_precision_is_refused(base_config):
     with pytest.raises(ValueError, match="QA_READER_PRECISION must be one of int8, fp32, not 'fp16'"):
         Reader.from_config(replace(base_config, reader_precision="fp16"))
+    with pytest.raises(ValueError, match="QA_READER_PRECISION"):
+        Reader.from_config(replace(base_config, reader=False, reader_precision="int4"))
 
 
 def test_weights_without_the_answer_head_are_refused(tmp_path, base_config):
