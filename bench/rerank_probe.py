@@ -6,10 +6,13 @@ signals the issue lists: fused score and its gap to the best, cosine and BM25 (r
 against the question's coverage), each method's rank, the best late-chunked sentence cosine inside the
 passage (and its gap), the article's other candidates (count, share of the fused score), whether the passage
 leads its article, and its length. A candidate is positive when it is from the question's article.
+With --reader, also the score of the extractive reader's best span in each candidate (the fold reader of
+bench/train_reader.py fine-tuned without the question's article), alone (fused + w × reader, w chosen on
+XQuAD's other folds) and as one more signal of the rerankers.
 
 Held out as the answer scorers are (bench/train_spans.py's folds): XQuAD (Vietnamese and English questions)
 5-fold by article, MLQA never seen (fitted on all of XQuAD). Prints article-level R@1 of the fused ranking
-and of each reranker. Nothing is shipped: run python bench/rerank_probe.py [--top 20]
+and of each reranker. Nothing is shipped: run python bench/rerank_probe.py [--top 20] [--reader]
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import train_reader  # noqa: E402
 from train_spans import BENCHMARKS, FOLDS, HELD_OUT, TRAIN, fold_of  # noqa: E402
 
 from qa import eval as eval_mod  # noqa: E402
@@ -37,6 +41,8 @@ from qa.retrieve import hybrid  # noqa: E402
 from qa.service import Service  # noqa: E402
 
 ABSENT = 200  # the rank given to a candidate one method did not return
+UNREAD = -5.0  # the reader's score of a passage in which it marks nothing (its marks score about 3 to 10)
+WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)  # reader weights tried when added to the fused score
 
 
 def describe(hits: list[hybrid.Hit], passages: list[dict], best_sentence: list[float], cover: float) -> np.ndarray:
@@ -59,8 +65,9 @@ def describe(hits: list[hybrid.Hit], passages: list[dict], best_sentence: list[f
     return np.array(rows)
 
 
-def examples(name: str, embedder: Embedder, top: int) -> list[dict]:
-    """Each question's candidates: signals, whether each is from its article, and its fold."""
+def examples(name: str, embedder: Embedder, top: int, readers: list | None) -> list[dict]:
+    """Each question's candidates: signals (the fold reader's score last, when `readers`), whether each is from
+    its article, and its fold."""
     articles, questions = eval_mod.load_benchmark(BENCHMARKS / name)
     titles = {a.id: a.title for a in articles}
     config = Config.from_env(index_dir=Path(Config.from_env().index_dir) / "eval" / name)
@@ -68,19 +75,37 @@ def examples(name: str, embedder: Embedder, top: int) -> list[dict]:
     service = Service(config, embedder)
     index, out = service.index, []
     for q in questions:
-        vector = service.query(index, q.text, language.detect(q.text))
-        found = hybrid.candidates(index, hybrid.request(vector, q.text, "hybrid", config.candidates))
-        hits = hybrid.rank(found, q.text, top, "hybrid")
+        asked_in = language.detect(q.text)
+        vector = service.query(index, q.text, asked_in)
+        found = hybrid.candidates(index, hybrid.request(vector, q.text, "hybrid", config.candidates,
+                                                        language=asked_in))
+        hits = hybrid.rank(found, q.text, top, "hybrid", language=asked_in)
         if not hits:
             continue
         passages = index.store.passages([h.row for h in hits])
         best = [float(index.dense.sentence_scores(vector, np.array(p["sentences"], dtype=np.int64)).max())
                 for p in passages]
         cover = found.words.coverage(hybrid.coverage_words(q.text))
-        out.append({"set": name, "fold": fold_of(titles[q.paragraph_id]), "x": describe(hits, passages, best, cover),
+        x = describe(hits, passages, best, cover)
+        if readers:
+            x = np.column_stack([x, read(readers[fold_of(titles[q.paragraph_id], train_reader.FOLDS)], q.text,
+                                         passages)])
+        out.append({"set": name, "fold": fold_of(titles[q.paragraph_id]), "x": x,
                     "y": np.array([p["article_id"] == q.paragraph_id for p in passages], dtype=float)})
     index.close()
     return out
+
+
+def read(reader, question: str, passages: list[dict]) -> list[float]:
+    """The reader's best-span score in each passage (UNREAD where it marks nothing)."""
+    found = [reader.read(question, p["text"]) for p in passages]
+    return [UNREAD if f is None else f.score for f in found]
+
+
+def added(records: list[dict]):
+    """The fused score plus the reader's, at the weight that ranks these questions best."""
+    score = lambda w: lambda r: r["x"][:, 0] + w * r["x"][:, -1]
+    return score(max(WEIGHTS, key=lambda w: r_at_1(records, score(w))))
 
 
 def pairwise(c: float, hard: int = 5):
@@ -131,17 +156,23 @@ def held_out(records: list[dict], fit) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=20, help="fused candidates reranked per question")
+    parser.add_argument("--reader", action="store_true", help="add the fold reader's score (a model run per candidate)")
     args = parser.parse_args()
-    embedder = Embedder.from_config(Config.from_env())
-    records = [r for name in (*TRAIN, HELD_OUT) for r in examples(name, embedder, args.top)]
+    config = Config.from_env()
+    embedder = Embedder.from_config(config)
+    readers = [train_reader.runtime(train_reader.FOLD_DIR / f"fold{k}.safetensors", config)
+               for k in range(train_reader.FOLDS)] if args.reader else None
+    records = [r for name in (*TRAIN, HELD_OUT) for r in examples(name, embedder, args.top, readers)]
     sets = (*TRAIN, HELD_OUT)
     line = lambda label, figures: print(f"{label:<36}" + "  ".join(f"{s} {figures[s]:.3f}" for s in sets), flush=True)
     line("fused ranking (today)", {s: r_at_1([r for r in records if r["set"] == s], lambda r: -np.arange(len(r["y"])))
                                    for s in sets})
-    for hard in (5, args.top):
+    for hard in dict.fromkeys((5, args.top)):
         for c in (0.01, 1.0):
             line(f"pairwise logistic, {hard} hard, C {c}", held_out(records, pairwise(c, hard)))
     line("gradient-boosted trees", held_out(records, boosted))
+    if args.reader:
+        line("fused + w × reader", held_out(records, added))
     return 0
 
 
