@@ -26,41 +26,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import rerank_probe  # noqa: E402
 import train_reader  # noqa: E402
-from train_spans import BENCHMARKS, fold_of  # noqa: E402
+from train_spans import fold_of  # noqa: E402
 
-from qa import eval as eval_mod  # noqa: E402
 from qa.config import Config  # noqa: E402
-from qa.index import versions  # noqa: E402
-from qa.ingest import language  # noqa: E402
 from qa.model import reader  # noqa: E402
 from qa.model.embedder import Embedder, _tokenizer, bundled_model_dir  # noqa: E402
-from qa.retrieve import hybrid  # noqa: E402
-from qa.service import Service  # noqa: E402
 
 OUT = ROOT / "bench" / "data" / "reader_negatives"
 TOP = (2, 3, 5)
 WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.1)
 
 
-def retrieved(name: str, embedder: Embedder, config: Config) -> list[dict]:
+def retrieved(name: str, embedder: Embedder) -> list[dict]:
     """Each question of a benchmark with its 5 best fused passages, as the service ranks them."""
-    articles, questions = eval_mod.load_benchmark(BENCHMARKS / name)
-    titles = {a.id: a.title for a in articles}
-    own = Config.from_env(index_dir=Path(config.index_dir) / "eval" / name)
-    versions.build(own, articles, embedder, progress=False)
-    service = Service(own, embedder)
-    index, out = service.index, []
-    for q in questions:
-        asked = language.detect(q.text)
-        vector = service.query(index, q.text, asked)
-        found = hybrid.candidates(index, hybrid.request(vector, q.text, "hybrid", own.candidates, language=asked))
-        hits = hybrid.rank(found, q.text, max(TOP), "hybrid", language=asked)
+    out = []
+    for q, title, index, _, _, hits in rerank_probe.ranked(name, embedder, max(TOP)):
         passages = index.store.passages([h.row for h in hits])
-        out.append({"set": name, "group": titles[q.paragraph_id], "question": q.text, "answers": q.answers,
+        out.append({"set": name, "group": title, "question": q.text, "answers": q.answers,
                     "fused": [h.score for h in hits], "texts": [p["text"] for p in passages],
                     "own": [p["article_id"] == q.paragraph_id for p in passages]})
-    index.close()
     return out
 
 
@@ -97,7 +83,7 @@ def main() -> int:
     config = Config.from_env()
     base = bundled_model_dir(config.model_cache)
     embedder = Embedder.from_config(config)
-    asked = [q for name in train_reader.TRAIN for q in retrieved(name, embedder, config)]
+    asked = [q for name in train_reader.TRAIN for q in retrieved(name, embedder)]
     inside = lambda q: fold_of(q["group"], train_reader.FOLDS) == args.fold
     positives = [r for name in train_reader.TRAIN for r in train_reader.examples(name, config) if not inside(r)]
     negatives = [n for n in map(negative, (q for q in asked if not inside(q))) if n is not None]

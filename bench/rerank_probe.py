@@ -65,21 +65,32 @@ def describe(hits: list[hybrid.Hit], passages: list[dict], best_sentence: list[f
     return np.array(rows)
 
 
-def examples(name: str, embedder: Embedder, top: int, readers: list | None) -> list[dict]:
-    """Each question's candidates: signals (the fold reader's score last, when `readers`), whether each is from
-    its article, and its fold."""
+def ranked(name: str, embedder: Embedder, top: int):
+    """Each question of a benchmark over the benchmark's own index (built as `python -m qa eval` builds it): the
+    question, its article's title, the index, the question's vector, candidates and `top` best fused hits."""
     articles, questions = eval_mod.load_benchmark(BENCHMARKS / name)
     titles = {a.id: a.title for a in articles}
     config = Config.from_env(index_dir=Path(Config.from_env().index_dir) / "eval" / name)
     versions.build(config, articles, embedder, progress=False)
     service = Service(config, embedder)
-    index, out = service.index, []
-    for q in questions:
-        asked_in = language.detect(q.text)
-        vector = service.query(index, q.text, asked_in)
-        found = hybrid.candidates(index, hybrid.request(vector, q.text, "hybrid", config.candidates,
-                                                        language=asked_in))
-        hits = hybrid.rank(found, q.text, top, "hybrid", language=asked_in)
+    index = service.index
+    try:
+        for q in questions:
+            asked = language.detect(q.text)
+            vector = service.query(index, q.text, asked)
+            found = hybrid.candidates(index, hybrid.request(vector, q.text, "hybrid", config.candidates,
+                                                            language=asked))
+            yield q, titles[q.paragraph_id], index, vector, found, hybrid.rank(found, q.text, top, "hybrid",
+                                                                              language=asked)
+    finally:
+        index.close()
+
+
+def examples(name: str, embedder: Embedder, top: int, readers: list | None) -> list[dict]:
+    """Each question's candidates: signals (the fold reader's score last, when `readers`), whether each is from
+    its article, and its fold."""
+    out = []
+    for q, title, index, vector, found, hits in ranked(name, embedder, top):
         if not hits:
             continue
         passages = index.store.passages([h.row for h in hits])
@@ -88,11 +99,9 @@ def examples(name: str, embedder: Embedder, top: int, readers: list | None) -> l
         cover = found.words.coverage(hybrid.coverage_words(q.text))
         x = describe(hits, passages, best, cover)
         if readers:
-            x = np.column_stack([x, read(readers[fold_of(titles[q.paragraph_id], train_reader.FOLDS)], q.text,
-                                         passages)])
-        out.append({"set": name, "fold": fold_of(titles[q.paragraph_id]), "x": x,
+            x = np.column_stack([x, read(readers[fold_of(title, train_reader.FOLDS)], q.text, passages)])
+        out.append({"set": name, "fold": fold_of(title), "x": x,
                     "y": np.array([p["article_id"] == q.paragraph_id for p in passages], dtype=float)})
-    index.close()
     return out
 
 
