@@ -77,9 +77,11 @@ def reranked(questions: list[dict], scores: list[list[float]], top: int, weight:
 def main() -> int:
     """Fine-tune one fold reader with negatives; print its figures beside the fold reader without them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fold", type=int, default=0)
+    parser.add_argument("--fold", type=int, default=0, choices=range(train_reader.FOLDS))
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
     config = Config.from_env()
     base = bundled_model_dir(config.model_cache)
     embedder = Embedder.from_config(config)
