@@ -61,11 +61,9 @@ def negative(question: dict) -> dict | None:
 
 def evidence(read: reader.Reader, question: str, text: str) -> float:
     """The best span's score minus the [CLS] score: how much more the passage answers than not."""
-    ids, offsets, sequences = read._encoded(question, text)
-    ids = np.array([ids], dtype=np.int64)
-    start, end = read.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+    start, end, offsets, sequences = read.logits(question, text)
     allowed = np.array([s == 1 and b > a for s, (a, b) in zip(sequences, offsets)])
-    return reader.best_span(start[0], end[0], allowed)[2] - float(start[0][0] + end[0][0])
+    return reader.best_span(start, end, allowed)[2] - float(start[0] + end[0])
 
 
 def reranked(questions: list[dict], scores: list[list[float]], top: int, weight: float) -> float:

@@ -189,18 +189,23 @@ class Reader:
             ids, offsets, sequences = (x[:MAX_TOKENS - 1] + x[-1:] for x in (ids, offsets, sequences))
         return ids, offsets, sequences
 
+    def logits(self, question: str, text: str) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], list]:
+        """Start and end logits of each token of the pair, with the tokens' offsets and sequence numbers."""
+        ids, offsets, sequences = self._encoded(question, text)
+        ids = np.array([ids], dtype=np.int64)
+        start, end = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        return start[0], end[0], offsets, sequences
+
     def read(self, question: str, text: str) -> Found | None:
         """The best span of `text` answering `question`, from a word to a word and widened to whole words;
         None when the passage has no words."""
         if not question.strip() or not text.strip():
             return None
-        ids, offsets, sequences = self._encoded(question, text)
-        ids = np.array([ids], dtype=np.int64)
-        start, end = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        start, end, offsets, sequences = self.logits(question, text)
         allowed = np.array([seq == 1 and _WORDY.search(text, a, b) is not None
                             for seq, (a, b) in zip(sequences, offsets)])
         if not allowed.any():
             return None
-        i, j, score = best_span(start[0], end[0], allowed)
+        i, j, score = best_span(start, end, allowed)
         a, b = whole_words(text, offsets[i][0], offsets[j][1])
         return Found(a, b, score) if b > a else None
